@@ -1,0 +1,1 @@
+"""Feature extractors: CNN frame features, pooling, precomputed descriptors."""

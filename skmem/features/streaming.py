@@ -1,0 +1,50 @@
+"""Decode clips in background workers while the network runs."""
+
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from skmem.video import VideoDecodeError
+
+__all__ = ["ClipDataset", "clip_loader"]
+
+
+class ClipDataset(Dataset):
+    """Clips decoded by a :class:`~skmem.FrameSampler`, one item per clip.
+
+    An item is ``(index, frames, error)``: ``frames`` a uint8 tensor
+    ``(T, H, W, 3)``, or None with ``error`` the :class:`VideoDecodeError`
+    when the clip could not be read (so one bad clip never sinks a batch).
+    """
+
+    def __init__(self, paths, sampler, indices):
+        self.paths = paths
+        self.sampler = sampler
+        self.indices = list(indices)
+
+    def __len__(self):
+        return len(self.indices)
+
+    def __getitem__(self, item):
+        index = self.indices[item]
+        try:
+            return index, torch.from_numpy(self.sampler.sample_clip(self.paths[index])), None
+        except VideoDecodeError as exc:
+            return index, None, exc
+
+
+def _as_list(items):
+    return items
+
+
+def clip_loader(paths, sampler, indices, *, clips_per_batch, n_workers, pin_memory):
+    """A DataLoader yielding lists of :class:`ClipDataset` items, in order."""
+    return DataLoader(
+        ClipDataset(paths, sampler, indices),
+        batch_size=clips_per_batch,
+        shuffle=False,
+        num_workers=n_workers,
+        collate_fn=_as_list,
+        pin_memory=pin_memory,
+        prefetch_factor=2 if n_workers > 0 else None,
+        persistent_workers=False,
+    )

