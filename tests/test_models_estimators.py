@@ -14,6 +14,7 @@ from _models_data import one_torch_thread  # noqa: F401
 from sklearn.base import clone
 from sklearn.exceptions import DataConversionWarning, NotFittedError
 from skorch.callbacks import Callback
+from skorch.exceptions import DeviceWarning
 
 from skmem import AMNetRegressor, LSTMRegressor, PairwiseRanker
 
@@ -94,8 +95,9 @@ def test_model_saved_as_trained_on_cuda_loads_on_cpu(case):
     model.device_ = "cuda"
     model.net_.device = "cuda"
     payload = pickle.dumps(model)
-    with pytest.warns(UserWarning, match="CUDA"):
+    with pytest.warns(DeviceWarning) as caught:
         loaded = pickle.loads(payload)
+    assert any("cpu" in str(w.message) for w in caught)
     assert loaded.device_ == "cpu" and str(loaded.net_.device) == "cpu"
     np.testing.assert_array_equal(loaded.predict(X), expected)
 
@@ -202,6 +204,17 @@ def test_bad_training_params_are_named(case, param, value):
     make, X, y = case
     with pytest.raises(ValueError, match=param):
         make(**{param: value}).fit(X, y)
+
+
+def test_unknown_and_reserved_extra_params_are_named(case):
+    make, X, y = case
+    with pytest.raises(ValueError, match="hiden_size"):
+        make().set_params(hiden_size=3).fit(X, y)
+    with pytest.raises(ValueError, match="train_split"):
+        make(train_split=None).fit(X, y)
+    # A real skorch argument passes through.
+    model = make(max_epochs=1, predict_nonlinearity=None, iterator_valid__num_workers=0).fit(X, y)
+    assert model.net_.predict_nonlinearity is None and model.net_.iterator_valid__num_workers == 0
 
 
 def test_too_few_rows_for_a_validation_split_is_explained(case):

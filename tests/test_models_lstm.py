@@ -4,7 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
-from _models_data import one_torch_thread, order_task, shuffled  # noqa: F401
+from _models_data import FLOAT32_BATCH_ROUNDING, one_torch_thread, order_task, shuffled  # noqa: F401
 from sklearn.linear_model import Ridge
 from sklearn.model_selection import GridSearchCV, KFold, cross_validate
 from sklearn.pipeline import make_pipeline
@@ -125,6 +125,7 @@ def test_autocast_trains_in_bfloat16_on_cpu():
 
 @parametrize_with_checks(
     [LSTMRegressor(max_epochs=12, valid_size=0.2, **{**TINY, "lr": 3e-2})],
+    expected_failed_checks=lambda estimator: FLOAT32_BATCH_ROUNDING,
 )
 def test_sklearn_contract(estimator, check):
     check(estimator)

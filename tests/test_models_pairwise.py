@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import torch
-from _models_data import item_task, one_torch_thread, shuffled  # noqa: F401
+from _models_data import FLOAT32_BATCH_ROUNDING, item_task, one_torch_thread, shuffled  # noqa: F401
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmem import PairwiseRanker, spearman_score
@@ -103,7 +103,8 @@ def test_sequences_are_pooled_or_flattened(pooling, width):
     [
         PairwiseRanker(max_epochs=3, valid_size=0.2, **TINY),
         PairwiseRanker(method="comparator", max_epochs=3, valid_size=0.2, **TINY),
-    ]
+    ],
+    expected_failed_checks=lambda estimator: FLOAT32_BATCH_ROUNDING,
 )
 def test_sklearn_contract(estimator, check):
     check(estimator)

@@ -174,12 +174,15 @@ def test_tune_argument_errors_name_the_argument(tmp_path):
 
 
 def test_make_storage_kinds(tmp_path):
+    with pytest.raises(ValueError, match="nodriver://x"):
+        make_storage("nodriver://x")
     assert make_storage(None) is None
     assert isinstance(make_storage(tmp_path / "study.log"), JournalStorage)
     assert isinstance(make_storage(tmp_path / "study.db"), RDBStorage)
     assert isinstance(make_storage(f"sqlite:///{tmp_path / 'other.db'}"), RDBStorage)
 
 
+@pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning", "ignore::FutureWarning")
 def test_optuna_search_cv_works_with_skmem_estimators():
     X, y = sequences(60)
     pipe = ridge_pipeline()

@@ -29,6 +29,7 @@ def make_memorability_videos(
     fps=12,
     codec="vp9",
     noise=0.02,
+    encoder_options=None,
     random_state=None,
 ):
     """Write real encoded clips whose memorability score is planted.
@@ -61,6 +62,9 @@ def make_memorability_videos(
     codec : {"vp9", "vp8", "h264"}, default="vp9"
         VP8/VP9 in ``.webm``, H.264 in ``.mp4``.
     noise : float, default=0.02
+    encoder_options : dict, optional
+        Passed to :func:`skmem.video.write_video` (e.g. a faster libvpx
+        ``{"deadline": "realtime", "cpu-used": 8}`` for large clips).
     random_state : int, RandomState or None
 
     Returns
@@ -82,13 +86,12 @@ def make_memorability_videos(
         radius01 = rng.uniform()
         start, stop = np.sort(rng.uniform(0, 1, size=2))
         visible = (phases >= start) & (phases < stop)
-        frames = _render(rng, height, width, visible, radius01)
-        shown = float(visible.mean())
-        score = float(np.clip(0.45 + 0.3 * radius01 + 0.2 * shown + rng.normal(0, noise), 0, 1))
-        long_term = float(np.clip(score - 0.08 + rng.normal(0, 3 * noise), 0, 1))
         name = f"video{i + 1}{extension}"
         path = os.path.join(os.fspath(directory), name)
-        write_video(path, frames, fps=fps, codec=codec)
+        frames = _render(rng, height, width, visible, radius01)  # rendered while encoded, frame by frame
+        write_video(path, frames, fps=fps, codec=codec, options=encoder_options)
+        score = float(np.clip(0.45 + 0.3 * radius01 + 0.2 * visible.mean() + rng.normal(0, noise), 0, 1))
+        long_term = float(np.clip(score - 0.08 + rng.normal(0, 3 * noise), 0, 1))
         paths.append(path)
         scores.append(score)
         rows.append((name, f"{score:.4f}", rng.randint(30, 50), f"{long_term:.4f}", rng.randint(8, 14)))
@@ -100,8 +103,7 @@ def make_memorability_videos(
 
 
 def _render(rng, height, width, visible, radius01):
-    """Frames of one clip as uint8 ``(len(visible), height, width, 3)``; the disc shows where ``visible``."""
-    n_frames = len(visible)
+    """Yield the uint8 ``(height, width, 3)`` frames of one clip; the disc shows where ``visible``."""
     yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
     base = rng.uniform(20, 140, size=3).astype(np.float32)
     waves = rng.uniform(0.02, 0.12, size=2)
@@ -111,14 +113,12 @@ def _render(rng, height, width, visible, radius01):
     begin = rng.uniform([radius, radius], [height - radius, width - radius])
     end = rng.uniform([radius, radius], [height - radius, width - radius])
     colour = np.array([230, 30, 40], dtype=np.float32) + rng.normal(0, 8, size=3)
-    frames = np.empty((n_frames, height, width, 3), dtype=np.uint8)
     on = np.flatnonzero(visible)
-    for t in range(n_frames):
+    for t in range(len(visible)):
         image = background + rng.normal(0, 4, size=(height, width, 1))
         if visible[t]:
             progress = (t - on[0]) / max(len(on) - 1, 1)
             cy, cx = begin + (end - begin) * progress
             disc = (yy - cy) ** 2 + (xx - cx) ** 2 <= radius**2
             image[disc] = colour
-        frames[t] = np.clip(image, 0, 255).astype(np.uint8)
-    return frames
+        yield np.clip(image, 0, 255).astype(np.uint8)

@@ -5,6 +5,8 @@ what input it expects (size, normalisation), where its pooled penultimate
 features are read (an FX graph node) and which layer is its classifier.
 """
 
+import collections
+import copy
 import os
 import re
 import warnings
@@ -13,9 +15,9 @@ from dataclasses import dataclass
 import torch
 from torchvision.models import get_model, get_model_weights
 
-from skmem.features.resmem import ResMemNet, load_resmem_state
+from skmem.features.resmem import ResMemNet, load_resmem_state, resmem_identity
 
-__all__ = ["Backbone", "BACKBONES", "get_backbone", "build_network"]
+__all__ = ["Backbone", "BACKBONES", "get_backbone", "build_network", "weights_identity"]
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -69,7 +71,7 @@ BACKBONES = {
     **{n: Backbone(n, n) for n in ("resnet18", "resnet34", "resnet50", "resnet101", "resnet152")},
     "inception_v3": Backbone("inception_v3", "inception_v3", crop_size=299, resize_size=342, last_conv="Mixed_7c"),
     "densenet161": Backbone("densenet161", "densenet161", head="classifier", last_conv="features"),
-    "alexnet": Backbone("alexnet", "alexnet", pooled_node="classifier.5", head="classifier.6", last_conv="features"),
+    "alexnet": Backbone("alexnet", "alexnet", pooled_node="classifier.5", head="classifier.6", last_conv=None),
     # ImageNet ResNet152 from the resmem package, with that model's own input handling
     "resmem_resnet152": Backbone("resmem_resnet152", "resnet152", **_RESMEM_INPUT),
     # ResMem's memorability output: one score in [0, 1] per frame
@@ -104,8 +106,16 @@ def _is_checkpoint_path(weights):
     )
 
 
+_RECENT = collections.OrderedDict()  # (backbone, weights identity) -> network
+_RECENT_SIZE = 2
+
+
 def build_network(backbone, weights, random_state=None):
     """Build ``backbone`` with ``weights`` in eval mode, on the CPU.
+
+    The last two networks built are kept in memory, so refitting the same
+    featurizer (once per cross-validation fold, say) copies instead of
+    reloading.
 
     Parameters
     ----------
@@ -131,34 +141,53 @@ def build_network(backbone, weights, random_state=None):
             "pretrained knowledge; pass weights='DEFAULT' or a checkpoint path for pretrained ones",
             stacklevel=3,
         )
-        seed = 0 if random_state is None else int(random_state)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            network = _construct(backbone)
-        identity = f"random:{seed}"
-    elif _is_checkpoint_path(weights):
+    identity = weights_identity(backbone, weights, random_state)
+    key = (backbone, identity)
+    if key not in _RECENT:
+        _RECENT[key] = _load(backbone, weights, random_state).eval()
+        while len(_RECENT) > _RECENT_SIZE:
+            _RECENT.popitem(last=False)
+    _RECENT.move_to_end(key)
+    return copy.deepcopy(_RECENT[key]), identity
+
+
+def weights_identity(backbone, weights, random_state=None):
+    """A string naming exactly which weights ``build_network`` loads."""
+    if weights is None:
+        return f"random:{0 if random_state is None else int(random_state)}"
+    if _is_checkpoint_path(weights):
         path = os.path.abspath(os.fspath(weights))
-        network = _from_checkpoint(backbone, path)
-        identity = f"file:{path}:{os.path.getsize(path)}:{os.stat(path).st_mtime_ns}"
-    elif backbone.source == "resmem":
-        network, identity = _from_resmem(backbone, str(weights))
-    else:
-        network = _from_torchvision(backbone, str(weights))
-        identity = f"torchvision:{_torchvision_weights(backbone, str(weights))}"
-    return network.eval(), identity
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"weights file not found: {path}")
+        return f"file:{path}:{os.path.getsize(path)}:{os.stat(path).st_mtime_ns}"
+    if backbone.source == "resmem":
+        if weights != "DEFAULT":
+            raise ValueError(
+                f"{backbone.name} takes weights='DEFAULT' (the resmem package), a checkpoint path or None; got {weights!r}"
+            )
+        return resmem_identity()
+    return f"torchvision:{_torchvision_weights(backbone, str(weights))}"
 
 
-def _from_resmem(backbone, weights):
-    if weights != "DEFAULT":
-        raise ValueError(
-            f"{backbone.name} takes weights='DEFAULT' (the resmem package), a checkpoint path or None; got {weights!r}"
-        )
-    state, identity = load_resmem_state()
+def _load(backbone, weights, random_state):
+    if weights is None:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0 if random_state is None else int(random_state))
+            return _construct(backbone)
+    if _is_checkpoint_path(weights):
+        return _from_checkpoint(backbone, os.path.abspath(os.fspath(weights)))
+    if backbone.source == "resmem":
+        return _from_resmem(backbone)
+    return _from_torchvision(backbone, str(weights))
+
+
+def _from_resmem(backbone):
+    state = load_resmem_state()
     network = _construct(backbone)
     if backbone.builder != "resmem":
         state = {k.removeprefix("features."): v for k, v in state.items() if k.startswith("features.")}
     network.load_state_dict(state)
-    return network, identity
+    return network
 
 
 def _torchvision_weights(backbone, weights):
@@ -209,8 +238,6 @@ def _clean_state_dict(state, path):
 
 
 def _from_checkpoint(backbone, path):
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"weights file not found: {path}")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises several types for unreadable files

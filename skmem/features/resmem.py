@@ -20,7 +20,7 @@ import torch
 from torch import nn
 from torchvision.models import resnet152
 
-__all__ = ["ResMemNet", "resmem_checkpoint", "load_resmem_state"]
+__all__ = ["ResMemNet", "resmem_checkpoint", "resmem_identity", "load_resmem_state"]
 
 
 def resmem_checkpoint():
@@ -37,12 +37,15 @@ def resmem_checkpoint():
     return path
 
 
-def load_resmem_state():
-    """The checkpoint's state dict and an identity string for caches."""
+def resmem_identity():
+    """Names the installed resmem weights (package version and file size)."""
     path = resmem_checkpoint()
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    identity = f"resmem-{importlib.metadata.version('resmem')}:{os.path.getsize(path)}"
-    return state, identity
+    return f"resmem-{importlib.metadata.version('resmem')}:{os.path.getsize(path)}"
+
+
+def load_resmem_state():
+    """The state dict of the checkpoint shipped by the ``resmem`` package."""
+    return torch.load(resmem_checkpoint(), map_location="cpu", weights_only=True)
 
 
 class ResMemNet(nn.Module):

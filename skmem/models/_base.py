@@ -9,8 +9,10 @@ it as ``net_``.
 """
 
 import contextlib
+import inspect
 import math
 import numbers
+import warnings
 
 import numpy as np
 import scipy.sparse
@@ -140,6 +142,16 @@ class DeepRegressorBase(RegressorMixin, BaseEstimator):
             raise ValueError(f"optimizer must be a torch.optim.Optimizer class, got {self.optimizer!r}")
         if self.callbacks is not None and not isinstance(self.callbacks, (list, tuple)):
             raise ValueError(f"callbacks must be a list of skorch callbacks or None, got {self.callbacks!r}")
+        engine_params = {
+            name for cls in type(self)._engine_class.__mro__ if "__init__" in vars(cls)
+            for name in inspect.signature(cls.__init__).parameters
+        }
+        unknown = sorted(k for k in self._skorch_kwargs if "__" not in k and k not in engine_params)
+        if unknown:
+            raise ValueError(
+                f"{type(self).__name__} got unknown parameter(s) {unknown}: neither its own nor "
+                "skorch.NeuralNetRegressor arguments"
+            )
         bad = set(self._skorch_kwargs) & {"module", "train_split"}
         if bad:
             raise ValueError(
@@ -245,7 +257,7 @@ class DeepRegressorBase(RegressorMixin, BaseEstimator):
         if self.random_state is not None:
             seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         y_train = ((y - self.target_offset_) / self.target_scale_).astype(np.float32)
-        with _seeded_torch(seed, self.device_):
+        with _seeded_torch(seed, self.device_), _read_only_arrays_allowed():
             if reset:
                 self.net_ = self._build_net(seed, len(X) - n_valid)
                 self.net_.initialize()
@@ -357,7 +369,7 @@ class DeepRegressorBase(RegressorMixin, BaseEstimator):
         y_pred : ndarray of shape (n,), float64
         """
         X = self._checked_X(X)
-        with torch.no_grad():
+        with torch.no_grad(), _read_only_arrays_allowed():
             raw = np.asarray(self._raw_predict(X), dtype=np.float64).reshape(-1)
         return raw * self.target_scale_ + self.target_offset_
 
@@ -367,11 +379,26 @@ class DeepRegressorBase(RegressorMixin, BaseEstimator):
         check_is_fitted(self, "net_")
         return self.net_.history
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = 2 in self._input_ndims
+        tags.input_tags.three_d_array = 3 in self._input_ndims
+        return tags
+
     def __setstate__(self, state):
         device = state.get("device_")
         if device is not None and device.startswith("cuda") and not torch.cuda.is_available():
             state["device_"] = "cpu"
         self.__dict__.update(state)
+
+@contextlib.contextmanager
+def _read_only_arrays_allowed():
+    """Silence torch's warning about read-only arrays (memory-mapped features):
+    batches are only read, never written, so no copy is needed."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+        yield
+
 
 @contextlib.contextmanager
 def _seeded_torch(seed, device):

@@ -4,7 +4,7 @@ import numpy as np
 import torch
 
 from skmem._validation import check_choice, check_positive_int
-from skmem.models._base import DeepRegressorBase, MemorabilityNet, check_real
+from skmem.models._base import DeepRegressorBase, MemorabilityNet, _read_only_arrays_allowed, check_real
 from skmem.models.modules import AMNet
 
 __all__ = ["AMNetRegressor"]
@@ -205,6 +205,6 @@ device, random_state, verbose, **skorch_kwargs
                     f"spatial_shape={shape} holds {shape[0] * shape[1]} locations, X has {grid[-1]}"
                 )
             grid = grid[:-1] + shape
-        with torch.no_grad():
+        with torch.no_grad(), _read_only_arrays_allowed():
             _, alpha = self.net_.forward(X)
         return alpha.numpy().reshape((len(X), alpha.shape[1]) + grid)
