@@ -1,29 +1,40 @@
-"""skmem: predict how memorable a video or an image is, with scikit-learn estimators."""
+"""skmem: predict how memorable a video or an image is, with scikit-learn estimators.
 
-from skmem.features.cnn import CNNFeaturizer
-from skmem.features.pooling import TemporalPooling
-from skmem.metrics import pearson_score, pearson_scorer, rank, spearman_score, spearman_scorer
-from skmem.video import FrameSampler
+Public names are imported on first use, so that ``import skmem`` (and the
+``skmem`` command's ``--help``) does not pay for importing torch.
+"""
 
-# Further public names are imported below, one line per module.
-from skmem.models import AMNetRegressor, LSTMRegressor, PairwiseRanker
-from skmem.features.precomputed import PrecomputedFeatureLoader
-from skmem.fusion import RankFusionRegressor
+import importlib
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "AMNetRegressor",
-    "LSTMRegressor",
-    "PairwiseRanker",
-    "PrecomputedFeatureLoader",
-    "RankFusionRegressor",
-    "CNNFeaturizer",
-    "FrameSampler",
-    "TemporalPooling",
-    "pearson_score",
-    "pearson_scorer",
-    "rank",
-    "spearman_score",
-    "spearman_scorer",
-]
+_EXPORTS = {
+    "FrameSampler": "skmem.video",
+    "CNNFeaturizer": "skmem.features.cnn",
+    "TemporalPooling": "skmem.features.pooling",
+    "PrecomputedFeatureLoader": "skmem.features.precomputed",
+    "LSTMRegressor": "skmem.models",
+    "AMNetRegressor": "skmem.models",
+    "PairwiseRanker": "skmem.models",
+    "RankFusionRegressor": "skmem.fusion",
+    "rank": "skmem.metrics",
+    "spearman_score": "skmem.metrics",
+    "pearson_score": "skmem.metrics",
+    "mse_score": "skmem.metrics",
+    "spearman_scorer": "skmem.metrics",
+    "pearson_scorer": "skmem.metrics",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'skmem' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_EXPORTS))

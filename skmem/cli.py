@@ -10,7 +10,6 @@ naming the file or option), 2 on a usage error.
 import argparse
 import ast
 import json
-import os
 import sys
 import tempfile
 import warnings
@@ -500,14 +499,16 @@ def plot_history(study, path):
 
 def _run_tune(args):
     import optuna
+    from sklearn.model_selection import KFold
 
     from skmem.tuning import study_summary, tune
 
     X, y, _ = _load_dataset(args)
     model = _build_models([args.model], X, args)[args.model]
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    folds = KFold(args.folds, shuffle=True, random_state=args.seed)  # the folds of 'skmem cv'
     best, study = tune(
-        model, X, y, n_trials=args.trials, timeout=args.timeout, cv=args.folds, storage=args.storage,
+        model, X, y, n_trials=args.trials, timeout=args.timeout, cv=folds, storage=args.storage,
         study_name=args.study_name or f"skmem-{args.model}-{args.target}", pruning=args.pruning,
         n_jobs=args.jobs, random_state=args.seed, verbose=1,
     )

@@ -58,6 +58,7 @@ def _featurizer(cache_dir):
         sampler=sampler,
         cache_dir=os.path.join(cache_dir, f"features-{backbone}"),
         n_workers=1,
+        autocast="auto",
         verbose=1,
     )
     return featurizer, description

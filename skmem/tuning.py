@@ -303,10 +303,10 @@ def _pruner(pruning, deep):
     raise ValueError(f"pruning must be True, False or an optuna pruner, got {pruning!r}")
 
 
-def _seed(random_state, *keys):
-    if random_state is None:
+def _seed(base, *keys):
+    """A sampler seed derived from ``base`` and ``keys`` (None stays None)."""
+    if base is None:
         return None
-    base = check_random_state(random_state).randint(np.iinfo(np.int32).max)
     return int(np.random.SeedSequence([base, *keys]).generate_state(1)[0])
 
 
@@ -408,6 +408,7 @@ def tune(
     if timeout is not None and not (isinstance(timeout, (int, float)) and timeout > 0):
         raise ValueError(f"timeout must be a positive number of seconds or None, got {timeout!r}")
     n_workers = effective_n_jobs(n_jobs)
+    base_seed = None if random_state is None else int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
     distributions = search_space(estimator) if param_distributions is None else dict(param_distributions)
     scorer = _resolve_scoring(estimator, scoring)
     splitter = check_cv(cv, y, classifier=False)
@@ -423,7 +424,7 @@ def tune(
         storage=storage,
         study_name=study_name,
         direction="maximize",
-        sampler=optuna.samplers.TPESampler(seed=_seed(random_state)),
+        sampler=optuna.samplers.TPESampler(seed=_seed(base_seed)),
         pruner=pruner,
         load_if_exists=True,
     )
@@ -437,7 +438,7 @@ def tune(
         jobs = [
             delayed(_run_worker)(
                 storage, study_name, objective, share, n_trials, timeout,
-                _seed(random_state, already, worker), pruner, bool(verbose) and worker == 0,
+                _seed(base_seed, already, worker), pruner, bool(verbose) and worker == 0,
             )
             for worker, share in enumerate(shares)
             if share

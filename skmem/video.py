@@ -192,7 +192,11 @@ def _output_size(size, crop, width, height):
 
 
 class _Converter:
-    """RGB conversion, resize and crop of the frames that are kept."""
+    """RGB conversion, resize and crop of the frames that are kept.
+
+    Resizing uses swscale's area filter: antialiased when shrinking (1080p to
+    224 pixels) and faster than its default bicubic filter.
+    """
 
     def __init__(self, size, crop):
         self.size, self.crop = size, crop
@@ -202,7 +206,7 @@ class _Converter:
         key = id(frame)
         if key not in self._cache:
             (w, h), box = _output_size(self.size, self.crop, frame.width, frame.height)
-            image = frame.to_ndarray(format="rgb24", width=w, height=h)
+            image = frame.to_ndarray(format="rgb24", width=w, height=h, interpolation="AREA")
             if box is not None:
                 top, left, ch, cw = box
                 image = image[top : top + ch, left : left + cw]

@@ -11,7 +11,7 @@ from torchvision.models.feature_extraction import create_feature_extractor
 from torchvision.transforms.v2 import functional as TF
 from tqdm.auto import tqdm
 
-from skmem._validation import check_positive_int, resolve_device
+from skmem._validation import check_choice, check_positive_int, resolve_device
 from skmem.features.backbones import build_network, get_backbone
 from skmem.features.cache import FeatureCache
 from skmem.features.streaming import clip_loader
@@ -63,9 +63,11 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
         :mod:`skmem.features.cache` for the layout.
     n_workers : int, default=0
         Decoding worker processes (0 decodes in the main process).
-    autocast : bool, default=False
+    autocast : bool or "auto", default=False
         Run the network in reduced precision (bfloat16 where supported, else
-        float16 on CUDA; bfloat16 on the CPU). Features are returned as float32.
+        float16 on CUDA; bfloat16 on the CPU). ``"auto"`` enables it on CUDA
+        and on CPUs with bfloat16 instructions (AVX512-BF16 or AMX), where it
+        runs several times faster. Features are returned as float32.
     random_state : int or None, default=None
         Seed of the random initialisation when ``weights=None``.
     verbose : int, default=0
@@ -120,6 +122,7 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
         spec = get_backbone(self.backbone)
         check_positive_int(self.batch_size, "batch_size")
         check_positive_int(self.n_workers, "n_workers", minimum=0)
+        check_choice(self.autocast, "autocast", (False, True, "auto"))
         if self.cache_dir is not None and self.sampler is None:
             raise ValueError("cache_dir needs a sampler: the cache is keyed by clip files")
         if self.sampler is not None:
@@ -195,7 +198,7 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
             "backbone": self.backbone,
             "layer": self.layer,
             "weights": self.weights_id_,
-            "autocast": bool(self.autocast),
+            "autocast": _use_autocast(self.autocast, torch.device(resolve_device(self.device))),
         }
         return FeatureCache(self.cache_dir, config)
 
@@ -225,7 +228,9 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
             pin_memory=device.type == "cuda",
         )
         failed = []
-        progress = tqdm(total=len(paths), initial=len(paths) - len(todo), disable=not self.verbose, desc="clips", unit="clip")
+        progress = tqdm(
+            total=len(paths), initial=len(paths) - len(todo), disable=not (self.verbose and todo), desc="clips", unit="clip"
+        )
         with progress, self._running() as run:
             for items in loader:
                 good = [(i, frames) for i, frames, error in items if error is None]
@@ -255,7 +260,9 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
         """Move the extractor to the device; yield ``run(uint8 batch) -> ndarray``."""
         device = torch.device(resolve_device(self.device))
         extractor = self.extractor_.to(device=device, memory_format=torch.channels_last)
-        autocast = torch.autocast(device.type, dtype=_autocast_dtype(device), enabled=bool(self.autocast))
+        autocast = torch.autocast(
+            device.type, dtype=_autocast_dtype(device), enabled=_use_autocast(self.autocast, device)
+        )
 
         def run(batch):
             images = self.preprocess(batch, device).contiguous(memory_format=torch.channels_last)
@@ -305,6 +312,14 @@ def _extractor(network, spec, layer, backbone):
             f"layer={layer!r} is not a layer of {backbone}; "
             f"top-level modules are {[n for n, _ in network.named_children()]}"
         ) from exc
+
+
+def _use_autocast(setting, device):
+    if setting != "auto":
+        return bool(setting)
+    if device.type == "cuda":
+        return True
+    return any(getattr(torch.cpu, probe, lambda: False)() for probe in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"))
 
 
 def _autocast_dtype(device):
