@@ -171,3 +171,11 @@ def test_cache_needs_a_sampler_and_extract_needs_a_cache(tmp_path, clips):
         featurizer(None).extract(clips[:1])
     with pytest.raises(ValueError, match="n_workers"):
         featurizer(None, n_workers=-1)
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("autocast", [False, True])
+def test_cuda_streaming_matches_cpu(clips, reference, autocast):
+    features = featurizer(None, device="cuda", autocast=autocast, n_workers=2).transform(clips)
+    tolerance = 0.05 * np.abs(reference).max() if autocast else 1e-3
+    np.testing.assert_allclose(features, reference, rtol=0.1 if autocast else 1e-3, atol=tolerance)

@@ -17,7 +17,7 @@ from skmem.features.cache import FeatureCache
 from skmem.features.streaming import clip_loader
 from skmem.video import as_paths
 
-__all__ = ["CNNFeaturizer"]
+__all__ = ["CNNFeaturizer", "resolve_autocast"]
 
 
 class CNNFeaturizer(TransformerMixin, BaseEstimator):
@@ -198,7 +198,7 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
             "backbone": self.backbone,
             "layer": self.layer,
             "weights": self.weights_id_,
-            "autocast": _use_autocast(self.autocast, torch.device(resolve_device(self.device))),
+            "autocast": resolve_autocast(self.autocast, torch.device(resolve_device(self.device))),
         }
         return FeatureCache(self.cache_dir, config)
 
@@ -261,7 +261,7 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
         device = torch.device(resolve_device(self.device))
         extractor = self.extractor_.to(device=device, memory_format=torch.channels_last)
         autocast = torch.autocast(
-            device.type, dtype=_autocast_dtype(device), enabled=_use_autocast(self.autocast, device)
+            device.type, dtype=_autocast_dtype(device), enabled=resolve_autocast(self.autocast, device)
         )
 
         def run(batch):
@@ -314,7 +314,8 @@ def _extractor(network, spec, layer, backbone):
         ) from exc
 
 
-def _use_autocast(setting, device):
+def resolve_autocast(setting, device):
+    """Whether ``autocast=setting`` runs in reduced precision on ``device``."""
     if setting != "auto":
         return bool(setting)
     if device.type == "cuda":
