@@ -138,7 +138,7 @@ def test_bad_weights_are_named(tmp_path):
 def test_bad_parameters_and_input(random_featurizer):
     with pytest.raises(ValueError, match="backbone"):
         CNNFeaturizer("vgg99").fit()
-    with pytest.raises(ValueError, match="layer"):
+    with pytest.raises(ValueError, match="layer"), pytest.warns(UserWarning, match="random weights"):
         CNNFeaturizer("resnet18", weights=None, layer="layer9").fit()
     with pytest.raises(ValueError, match="batch_size"):
         CNNFeaturizer("resnet18", weights=None, batch_size=0).fit()

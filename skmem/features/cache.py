@@ -43,7 +43,7 @@ class FeatureCache:
     """
 
     def __init__(self, directory, config):
-        self.directory = os.fspath(directory)
+        self.directory = os.path.expanduser(os.fspath(directory))
         self.config = {"format_version": FORMAT_VERSION, **config}
         self._config_text = json.dumps(self.config, sort_keys=True, default=str)
         self.corrupt_entries = []

@@ -218,6 +218,14 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
             "misses": len(todo),
             "corrupt": len(cache.corrupt_entries) if cache is not None else 0,
         }
+        self.failed_paths_ = []
+        if todo:
+            self._compute(paths, todo, clip_shape, cache, out)
+        self.cache_stats_ = stats
+        return out
+
+    def _compute(self, paths, todo, clip_shape, cache, out):
+        """Decode and featurize the clips ``todo``; fill ``out`` and the cache."""
         device = torch.device(resolve_device(self.device))
         loader = clip_loader(
             paths,
@@ -227,9 +235,8 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
             n_workers=self.n_workers,
             pin_memory=device.type == "cuda",
         )
-        failed = []
         progress = tqdm(
-            total=len(paths), initial=len(paths) - len(todo), disable=not (self.verbose and todo), desc="clips", unit="clip"
+            total=len(paths), initial=len(paths) - len(todo), disable=not self.verbose, desc="clips", unit="clip"
         )
         with progress, self._running() as run:
             for items in loader:
@@ -239,7 +246,7 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
                         if self.sampler.on_error == "raise":
                             raise error
                         warnings.warn(f"skipping clip, returned as zeros: {error}", stacklevel=2)
-                        failed.append(paths[i])
+                        self.failed_paths_.append(paths[i])
                 if good:
                     frames = torch.cat([f for _, f in good])
                     features = np.concatenate(
@@ -248,12 +255,9 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
                     for (i, _), clip_features in zip(good, features):
                         if cache is not None:
                             cache.save(paths[i], clip_features)
-                        if keep:
+                        if out is not None:
                             out[i] = clip_features
                 progress.update(len(items))
-        self.failed_paths_ = failed
-        self.cache_stats_ = stats
-        return out
 
     @contextlib.contextmanager
     def _running(self):
