@@ -7,7 +7,7 @@ PIP := $(PYTHON) -m pip install --quiet --progress-bar off
 DEMO_EXTRAS ?= resmem
 TEST_EXTRAS ?= dev,resmem,text,dask
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench docs clean
 
 $(PYTHON):
 	python3 -m venv $(VENV)
@@ -25,6 +25,13 @@ demo: $(VENV)/.demo-installed
 
 test: $(VENV)/.test-installed
 	$(PYTHON) -m pytest -q
+
+$(VENV)/.docs-installed: pyproject.toml | $(PYTHON)
+	$(PIP) -e ".[docs,resmem]"
+	touch $@
+
+docs: $(VENV)/.docs-installed
+	$(PYTHON) -m sphinx -b html -q docs docs/_build/html
 
 bench: $(VENV)/.test-installed
 	for script in benchmarks/bench_*.py; do $(PYTHON) $$script || exit 1; done

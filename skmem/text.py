@@ -317,7 +317,7 @@ class CaptionEmbedder(TransformerMixin, BaseEstimator):
         return np.stack([self._cache[t] for t in texts])
 
     def transform(self, X):
-        """Embeddings, float32 of shape (n_samples, embedding_dim_); zeros without caption."""
+        """Embeddings, float32 of shape ``(n_samples, embedding_dim_)``; zeros without caption."""
         check_is_fitted(self, "embedding_dim_")
         captions, n_columns = _captions_per_sample(X)
         if n_columns != self.n_features_in_:

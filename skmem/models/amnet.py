@@ -189,7 +189,7 @@ device, random_state, verbose, **skorch_kwargs
 
         Returns
         -------
-        alpha : ndarray of shape (n, n_steps, *grid)
+        alpha : ndarray of shape ``(n, n_steps, *grid)``
             ``grid`` is ``(L,)`` or ``(T, L)``, with ``L`` replaced by
             ``(h, w)`` when ``spatial_shape`` is given. Each step's weights
             sum to 1 over the grid.

@@ -141,7 +141,7 @@ warm_start, autocast, device, random_state, verbose, **skorch_kwargs
         Feature dimension (last axis of ``X``).
     model_input_size_ : int
         Width of the vector the network sees (``T * D`` when flattening).
-    reference_X_ : ndarray of shape (n_ref, model_input_size_)
+    reference_X_ : ndarray of shape (n_ref, ``model_input_size_``)
         Reference items.
     score_knots_, target_knots_ : ndarray of shape (n_ref,)
         Sorted reference scores and targets of the monotone output map.
