@@ -172,6 +172,10 @@ def test_cache_needs_a_sampler_and_extract_needs_a_cache(tmp_path, clips):
         featurizer(None).extract(clips[:1])
     with pytest.raises(ValueError, match="n_workers"):
         featurizer(None, n_workers=-1)
+    with pytest.raises(ValueError, match="n_frames"):
+        featurizer(None, sampler=FrameSampler(n_frames=0))
+    with pytest.raises(ValueError, match="autocast"):
+        featurizer(None, autocast="yes")
 
 
 @pytest.mark.gpu

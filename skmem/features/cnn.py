@@ -126,7 +126,7 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
         if self.cache_dir is not None and self.sampler is None:
             raise ValueError("cache_dir needs a sampler: the cache is keyed by clip files")
         if self.sampler is not None:
-            self.sampler.fit()
+            self.sampler._validate_params()
         network, self.weights_id_ = build_network(spec, self.weights, self.random_state)
         self.backbone_spec_ = spec
         self.network_ = network
