@@ -399,13 +399,17 @@ class FrameSampler(TransformerMixin, BaseEstimator):
             zip(paths, results), total=len(paths), disable=not self.verbose, desc="decoding", unit="clip"
         ):
             if error is not None:
-                if self.on_error == "raise":
-                    raise error
-                warnings.warn(f"skipping clip, returned as zeros: {error}", stacklevel=2)
+                self.handle_failure(error)
                 failed.append(path)
             clips.append(clip)
         self.failed_paths_ = failed
         return _stack_clips(clips, paths)
+
+    def handle_failure(self, error):
+        """Apply ``on_error`` to a :class:`VideoDecodeError`: raise it, or warn that the clip is zeros."""
+        if self.on_error == "raise":
+            raise error
+        warnings.warn(f"skipping clip, returned as zeros: {error}", stacklevel=3)
 
     def sample_clip(self, path):
         """Decode one clip as ``(n_frames, H, W, 3)`` uint8 (errors always raise)."""

@@ -1,7 +1,6 @@
 """Per-frame CNN features: :class:`CNNFeaturizer`."""
 
 import contextlib
-import warnings
 
 import numpy as np
 import torch
@@ -161,7 +160,8 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self, "extractor_")
         if self.sampler is not None:
-            return self._stream(as_paths(X), keep=True)
+            cache = self._cache() if self.cache_dir is not None else None
+            return self._stream(as_paths(X), cache, keep=True)
         frames = _check_frames(X)
         lead = frames.shape[:-3]
         flat = frames.reshape((-1,) + frames.shape[-3:])
@@ -181,9 +181,9 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
         if self.cache_dir is None:
             raise ValueError("extract needs cache_dir (and a sampler)")
         paths = as_paths(paths)
-        self._stream(paths, keep=False)
-        failed = set(self.failed_paths_)
         cache = self._cache()
+        self._stream(paths, cache, keep=False)
+        failed = set(self.failed_paths_)
         return [None if p in failed else cache.entry(p) for p in paths]
 
     def _frame_shape(self):
@@ -202,10 +202,10 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
         }
         return FeatureCache(self.cache_dir, config)
 
-    def _stream(self, paths, keep):
+    def _stream(self, paths, cache, keep):
+        """Features of ``paths`` from ``cache`` (or None), computing what is missing."""
         clip_shape = (self.sampler.n_frames,) + self._frame_shape()
         out = np.zeros((len(paths),) + clip_shape, dtype=np.float32) if keep else None
-        cache = self._cache() if self.cache_dir is not None else None
         todo = []
         for i, path in enumerate(paths):
             cached = cache.load(path, clip_shape) if cache is not None else None
@@ -243,9 +243,7 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
                 good = [(i, frames) for i, frames, error in items if error is None]
                 for i, _, error in items:
                     if error is not None:
-                        if self.sampler.on_error == "raise":
-                            raise error
-                        warnings.warn(f"skipping clip, returned as zeros: {error}", stacklevel=2)
+                        self.sampler.handle_failure(error)
                         self.failed_paths_.append(paths[i])
                 if good:
                     frames = torch.cat([f for _, f in good])
