@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 from torch.nn import functional as F
 from torchvision.models.feature_extraction import create_feature_extractor
 
-from skmem.features.cnn import _check_frames
+from skmem.features.cnn import flat_frames
 
 __all__ = ["class_activation_maps", "network_view", "plot_activation_maps"]
 
@@ -53,9 +53,7 @@ def class_activation_maps(featurizer, frames, target=None, return_targets=False)
     """
     check_is_fitted(featurizer, "network_")
     spec, head = _head(featurizer)
-    frames = _check_frames(frames)
-    lead = frames.shape[:-3]
-    flat = torch.from_numpy(frames.reshape((-1,) + frames.shape[-3:]))
+    lead, flat = flat_frames(frames)
     targets = None if target is None else np.broadcast_to(np.asarray(target, dtype=int), lead).reshape(-1).copy()
     if targets is not None and ((targets < 0) | (targets >= head.out_features)).any():
         raise ValueError(f"target must be a class index in [0, {head.out_features}), got {target!r}")
@@ -88,15 +86,14 @@ def network_view(featurizer, frames):
     """The frames as the network sees them (resized and cropped), uint8."""
     check_is_fitted(featurizer, "network_")
     spec = featurizer.backbone_spec_
-    frames = _check_frames(frames)
-    flat = torch.from_numpy(frames.reshape((-1,) + frames.shape[-3:]))
+    lead, flat = flat_frames(frames)
     images = featurizer.preprocess(flat, "cpu")
     if spec.mean is not None:
         mean = torch.tensor(spec.mean)[:, None, None]
         std = torch.tensor(spec.std)[:, None, None]
         images = images * std + mean
     view = (images.clamp(0, 1) * 255).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
-    return view.reshape(frames.shape[:-3] + view.shape[1:])
+    return view.reshape(lead + view.shape[1:])
 
 
 def plot_activation_maps(frames, maps, *, titles=None, alpha=0.5, cmap="jet", columns=4):

@@ -16,7 +16,7 @@ from skmem.features.cache import FeatureCache
 from skmem.features.streaming import clip_loader
 from skmem.video import as_paths
 
-__all__ = ["CNNFeaturizer", "resolve_autocast"]
+__all__ = ["CNNFeaturizer", "flat_frames", "resolve_autocast"]
 
 
 class CNNFeaturizer(TransformerMixin, BaseEstimator):
@@ -162,13 +162,11 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
         if self.sampler is not None:
             cache = self._cache() if self.cache_dir is not None else None
             return self._stream(as_paths(X), cache, keep=True)
-        frames = _check_frames(X)
-        lead = frames.shape[:-3]
-        flat = frames.reshape((-1,) + frames.shape[-3:])
+        lead, flat = flat_frames(X)
         out = np.empty((len(flat),) + self._frame_shape(), dtype=np.float32)
         with self._running() as run:
             for start in tqdm(range(0, len(flat), self.batch_size), disable=not self.verbose, desc="features", unit="batch"):
-                batch = torch.from_numpy(flat[start : start + self.batch_size])
+                batch = flat[start : start + self.batch_size]
                 out[start : start + len(batch)] = run(batch)
         return out.reshape(lead + out.shape[1:])
 
@@ -331,7 +329,12 @@ def _autocast_dtype(device):
     return torch.bfloat16
 
 
-def _check_frames(X):
+def flat_frames(X):
+    """Check uint8 frames ``(n, T, H, W, 3)`` or ``(n, H, W, 3)``.
+
+    Returns the leading shape (``(n, T)`` or ``(n,)``) and the frames as one
+    uint8 tensor ``(N, H, W, 3)``.
+    """
     frames = np.asarray(X)
     if frames.dtype != np.uint8:
         raise ValueError(
@@ -343,4 +346,4 @@ def _check_frames(X):
         )
     if frames.shape[0] == 0:
         raise ValueError("X holds no clip")
-    return np.ascontiguousarray(frames)
+    return frames.shape[:-3], torch.from_numpy(np.ascontiguousarray(frames).reshape((-1,) + frames.shape[-3:]))
