@@ -65,13 +65,17 @@ def _pair(y_true, y_pred):
         raise ValueError(
             f"y_true and y_pred have different lengths: {len(y_true)} != {len(y_pred)}"
         )
-    if len(y_true) < 2:
-        raise ValueError("a correlation needs at least 2 samples")
     return y_true, y_pred
 
 
-def _is_constant(a):
-    return np.ptp(a) == 0
+def _correlation(statistic, y_true, y_pred):
+    """``statistic(y_true, y_pred).statistic``, or 0.0 when either side is constant."""
+    y_true, y_pred = _pair(y_true, y_pred)
+    if len(y_true) < 2:
+        raise ValueError("a correlation needs at least 2 samples")
+    if np.ptp(y_true) == 0 or np.ptp(y_pred) == 0:
+        return 0.0
+    return float(statistic(y_true, y_pred).statistic)
 
 
 def spearman_score(y_true, y_pred):
@@ -79,18 +83,12 @@ def spearman_score(y_true, y_pred):
 
     Returns 0.0 when either input is constant (ρ is undefined there).
     """
-    y_true, y_pred = _pair(y_true, y_pred)
-    if _is_constant(y_true) or _is_constant(y_pred):
-        return 0.0
-    return float(stats.spearmanr(y_true, y_pred).statistic)
+    return _correlation(stats.spearmanr, y_true, y_pred)
 
 
 def pearson_score(y_true, y_pred):
     """Pearson's linear correlation r. Returns 0.0 when either input is constant."""
-    y_true, y_pred = _pair(y_true, y_pred)
-    if _is_constant(y_true) or _is_constant(y_pred):
-        return 0.0
-    return float(stats.pearsonr(y_true, y_pred).statistic)
+    return _correlation(stats.pearsonr, y_true, y_pred)
 
 
 def mse_score(y_true, y_pred):

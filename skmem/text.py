@@ -52,6 +52,17 @@ def caption_text(caption):
     return _SLUG_SEPARATORS.sub(" ", text).strip()
 
 
+def _fitted_captions(estimator, X):
+    """Captions of ``X``, checked against the caption columns ``estimator`` was fitted on."""
+    captions, n_columns = _captions_per_sample(X)
+    if n_columns != estimator.n_features_in_:
+        raise ValueError(
+            f"X has {n_columns} caption columns, but {type(estimator).__name__} was fitted "
+            f"with {estimator.n_features_in_}"
+        )
+    return captions
+
+
 def _captions_per_sample(X):
     """Return ``(captions, n_columns)``: one list of caption strings per sample."""
     if isinstance(X, str):
@@ -171,12 +182,7 @@ class CaptionVectorizer(TransformerMixin, BaseEstimator):
     def transform(self, X):
         """TF-IDF matrix, sparse CSR of shape (n_samples, n_words)."""
         check_is_fitted(self, "vectorizer_")
-        captions, n_columns = _captions_per_sample(X)
-        if n_columns != self.n_features_in_:
-            raise ValueError(
-                f"X has {n_columns} caption columns, but CaptionVectorizer was fitted "
-                f"with {self.n_features_in_}"
-            )
+        captions = _fitted_captions(self, X)
         documents, counts = self._documents(captions)
         matrix = self.vectorizer_.transform(documents)
         if counts is not None:
@@ -319,12 +325,7 @@ class CaptionEmbedder(TransformerMixin, BaseEstimator):
     def transform(self, X):
         """Embeddings, float32 of shape ``(n_samples, embedding_dim_)``; zeros without caption."""
         check_is_fitted(self, "embedding_dim_")
-        captions, n_columns = _captions_per_sample(X)
-        if n_columns != self.n_features_in_:
-            raise ValueError(
-                f"X has {n_columns} caption columns, but CaptionEmbedder was fitted "
-                f"with {self.n_features_in_}"
-            )
+        captions = _fitted_captions(self, X)
         if self.combine == "join":
             captions = [[". ".join(caps)] if caps else [] for caps in captions]
         counts = np.array([len(caps) for caps in captions])
