@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from skmem import FrameSampler
-from skmem.datasets import load_mediaeval2018, make_memorability_videos
+from skmem.datasets import make_memorability_videos
 from skmem.datasets.mediaeval import read_ground_truth
 from skmem.video import probe_duration
 

@@ -5,9 +5,9 @@ import os
 
 import numpy as np
 import pandas as pd
-from sklearn.utils import Bunch
 
 from skmem._validation import check_choice
+from skmem.datasets._files import file_bunch
 
 __all__ = ["load_lamem"]
 
@@ -97,14 +97,5 @@ def load_lamem(root, split=1, subset="train"):
     frame = pd.concat(frames, ignore_index=True)
     images_dir = os.path.join(folder, "images")
     frame["path"] = [os.path.join(images_dir, image) for image in frame["image"]]
-    frame["present"] = [os.path.isfile(p) for p in frame["path"]]
-    frame = frame[["image", "path", "present", "score", "subset"]]
-    return Bunch(
-        frame=frame,
-        paths=frame["path"].to_numpy(dtype=object),
-        n_present=int(frame["present"].sum()),
-        scores=frame["score"].to_numpy(dtype=float),
-        split=int(split),
-        subset=subset,
-        root=folder,
-    )
+    columns = ["image", "path", "present", "score", "subset"]
+    return file_bunch(frame, columns, folder, {"scores": ("score", float)}, split=int(split), subset=subset)

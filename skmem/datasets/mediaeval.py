@@ -8,9 +8,9 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from sklearn.utils import Bunch
 
 from skmem._validation import check_choice
+from skmem.datasets._files import file_bunch
 
 __all__ = ["load_mediaeval2018", "read_ground_truth", "read_captions"]
 
@@ -146,17 +146,6 @@ def load_mediaeval2018(root, subset="dev"):
         frame["caption"] = None
     sources = os.path.join(folder, "sources")
     frame["path"] = [os.path.join(sources, v) for v in frame["video"]]
-    frame["present"] = [os.path.isfile(p) for p in frame["path"]]
     columns = ["video", "path", "present", "caption", *_COLUMNS.values()]
-    frame = frame[columns].reset_index(drop=True)
-    return Bunch(
-        frame=frame,
-        paths=frame["path"].to_numpy(dtype=object),
-        n_present=int(frame["present"].sum()),
-        captions=frame["caption"].to_numpy(dtype=object),
-        short_term=frame["short_term"].to_numpy(dtype=float),
-        long_term=frame["long_term"].to_numpy(dtype=float),
-        n_short_annotations=frame["n_short_annotations"].to_numpy(dtype=float),
-        n_long_annotations=frame["n_long_annotations"].to_numpy(dtype=float),
-        root=folder,
-    )
+    arrays = {"captions": ("caption", object), **{c: (c, float) for c in _COLUMNS.values()}}
+    return file_bunch(frame, columns, folder, arrays)

@@ -6,9 +6,9 @@ import os
 
 import numpy as np
 import pandas as pd
-from sklearn.utils import Bunch
 
 from skmem._validation import check_choice
+from skmem.datasets._files import file_bunch
 
 __all__ = ["load_memento10k"]
 
@@ -176,17 +176,6 @@ def load_memento10k(root, subset="train"):
         expected = os.path.basename(url.strip()) or f"{video}.mp4"
         paths.append(found or os.path.join(videos, expected))
     frame["path"] = paths
-    frame["present"] = [os.path.isfile(p) for p in paths]
     columns = ["video_id", "path", "present", "caption", *_SCORE_COLUMNS.values()]
-    frame = frame[columns].reset_index(drop=True)
-    return Bunch(
-        frame=frame,
-        paths=frame["path"].to_numpy(dtype=object),
-        n_present=int(frame["present"].sum()),
-        captions=frame["caption"].to_numpy(dtype=object),
-        short_term=frame["short_term"].to_numpy(dtype=float),
-        short_term_raw=frame["short_term_raw"].to_numpy(dtype=float),
-        n_short_annotations=frame["n_short_annotations"].to_numpy(dtype=float),
-        decay_alpha=frame["decay_alpha"].to_numpy(dtype=float),
-        root=folder,
-    )
+    arrays = {"captions": ("caption", object), **{c: (c, float) for c in _SCORE_COLUMNS.values()}}
+    return file_bunch(frame, columns, folder, arrays)
