@@ -62,8 +62,9 @@ def random_features(shape, seed):
     return X, y
 
 
-def batched_epoch(X, y, hidden, batch_size, device):
-    model = LSTMRegressor(
+def one_epoch(estimator, X, y, hidden, batch_size, device):
+    """Seconds and peak MiB of one training epoch of a skmem deep regressor class."""
+    model = estimator(
         hidden_size=hidden, max_epochs=1, batch_size=batch_size, valid_size=None, device=device, random_state=0
     )
     with PeakMemory(device) as peak:
@@ -95,19 +96,6 @@ def per_sample_loop(X, y, hidden, device):
     return seconds, peak.mib
 
 
-def amnet_epoch(X, y, hidden, batch_size, device):
-    model = AMNetRegressor(
-        hidden_size=hidden, max_epochs=1, batch_size=batch_size, valid_size=None, device=device, random_state=0
-    )
-    with PeakMemory(device) as peak:
-        start = time.perf_counter()
-        model.fit(X, y)
-        if device.startswith("cuda"):
-            torch.cuda.synchronize()
-        seconds = time.perf_counter() - start
-    return seconds, peak.mib
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
@@ -123,14 +111,14 @@ def main():
         lstm_shape, amnet_shape, hidden, loop_clips = (8000, 8, 2048), (2000, 196, 1024), 1024, args.loop_clips
 
     X, y = random_features(lstm_shape, seed=0)
-    batched_s, batched_mib = batched_epoch(X, y, hidden, 128, device)
+    batched_s, batched_mib = one_epoch(LSTMRegressor, X, y, hidden, 128, device)
     loop_s, loop_mib = per_sample_loop(X[:loop_clips], y[:loop_clips], hidden, device)
     del X
     per_clip_batched = batched_s / lstm_shape[0]
     per_clip_loop = loop_s / loop_clips
 
     Xa, ya = random_features(amnet_shape, seed=1)
-    amnet_s, amnet_mib = amnet_epoch(Xa, ya, hidden, 222, device)
+    amnet_s, amnet_mib = one_epoch(AMNetRegressor, Xa, ya, hidden, 222, device)
 
     report = {
         "device": device,
