@@ -68,9 +68,8 @@ def main():
             "early_fusion": make_pipeline(ColumnTransformer([text, visual]), Ridge(alpha=1.0)),
         }
         pipelines["late_fusion_rank"] = RankFusionRegressor(
-            [("text", pipelines["caption_only"]), ("visual", pipelines["visual_only"])],
-            cv=5, random_state=0,
-        )
+            [("text", pipelines["caption_only"]), ("visual", pipelines["visual_only"])]
+        )  # default: 5 shuffled folds seeded with 0
         folds = KFold(5, shuffle=True, random_state=0)
         results = {}
         for name, model in pipelines.items():

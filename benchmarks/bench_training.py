@@ -9,6 +9,10 @@ clip, and the loop's full epoch is extrapolated from it. AMNet: one epoch on
 2,000 x 196 x 1024 spatial features (ResNet50 ``layer3`` on 224² frames,
 batch 222). Both runs happen in this process, one after the other.
 
+Prediction: every forward pass runs on a full batch (the last one padded),
+so a clip's score does not depend on the clips predicted with it; the
+report gives the time to predict all clips and one clip (a padded batch).
+
 Peak memory: on CUDA the peak allocated device memory; on the CPU the peak
 resident set size of the process during the phase (reset through
 ``/proc/self/clear_refs``), which includes the feature tensor itself.
@@ -63,7 +67,7 @@ def random_features(shape, seed):
 
 
 def one_epoch(estimator, X, y, hidden, batch_size, device):
-    """Seconds and peak MiB of one training epoch of a skmem deep regressor class."""
+    """Seconds and peak MiB of one training epoch of a skmem deep regressor class, and the model."""
     model = estimator(
         hidden_size=hidden, max_epochs=1, batch_size=batch_size, valid_size=None, device=device, random_state=0
     )
@@ -73,7 +77,17 @@ def one_epoch(estimator, X, y, hidden, batch_size, device):
         if device.startswith("cuda"):
             torch.cuda.synchronize()
         seconds = time.perf_counter() - start
-    return seconds, peak.mib
+    return seconds, peak.mib, model
+
+
+def prediction_times(model, X):
+    """Seconds to predict every clip of ``X`` and to predict one clip."""
+    start = time.perf_counter()
+    model.predict(X)
+    all_s = time.perf_counter() - start
+    start = time.perf_counter()
+    model.predict(X[:1])
+    return all_s, time.perf_counter() - start
 
 
 def per_sample_loop(X, y, hidden, device):
@@ -111,14 +125,15 @@ def main():
         lstm_shape, amnet_shape, hidden, loop_clips = (8000, 8, 2048), (2000, 196, 1024), 1024, args.loop_clips
 
     X, y = random_features(lstm_shape, seed=0)
-    batched_s, batched_mib = one_epoch(LSTMRegressor, X, y, hidden, 128, device)
+    batched_s, batched_mib, lstm = one_epoch(LSTMRegressor, X, y, hidden, 128, device)
+    predict_all_s, predict_one_s = prediction_times(lstm, X)
     loop_s, loop_mib = per_sample_loop(X[:loop_clips], y[:loop_clips], hidden, device)
     del X
     per_clip_batched = batched_s / lstm_shape[0]
     per_clip_loop = loop_s / loop_clips
 
     Xa, ya = random_features(amnet_shape, seed=1)
-    amnet_s, amnet_mib = one_epoch(AMNetRegressor, Xa, ya, hidden, 222, device)
+    amnet_s, amnet_mib, _ = one_epoch(AMNetRegressor, Xa, ya, hidden, 222, device)
 
     report = {
         "device": device,
@@ -139,6 +154,12 @@ def main():
             },
             "speedup_per_clip_batched_vs_loop": per_clip_loop / per_clip_batched,
             "target_speedup": 20.0,
+            "predict": {
+                "all_clips_s": predict_all_s,
+                "per_clip_ms": 1e3 * predict_all_s / lstm_shape[0],
+                "one_clip_ms": 1e3 * predict_one_s,
+                "one_clip_vs_per_clip_of_all": predict_one_s / (predict_all_s / lstm_shape[0]),
+            },
         },
         "amnet": {
             "features": list(amnet_shape),

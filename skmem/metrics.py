@@ -15,6 +15,8 @@ import numpy as np
 from scipy import stats
 from sklearn.metrics import make_scorer, mean_squared_error
 
+from skmem._params import StrOptions, check_constraints
+
 __all__ = [
     "rank",
     "spearman_score",
@@ -25,7 +27,7 @@ __all__ = [
     "SCORERS",
 ]
 
-_RANK_METHODS = ("average", "min", "max", "dense", "ordinal")
+_RANK_CONSTRAINTS = {"method": [StrOptions({"average", "min", "max", "dense", "ordinal"})]}
 
 
 def rank(values, method="average"):
@@ -41,8 +43,7 @@ def rank(values, method="average"):
     -------
     ranks : ndarray of shape (n,), float64
     """
-    if method not in _RANK_METHODS:
-        raise ValueError(f"method must be one of {_RANK_METHODS}, got {method!r}")
+    check_constraints(_RANK_CONSTRAINTS, {"method": method}, "rank")
     values = _as_1d(values, "values")
     return stats.rankdata(values, method=method).astype(np.float64)
 

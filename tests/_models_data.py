@@ -15,17 +15,6 @@ def one_torch_thread():
     torch.set_num_threads(previous)
 
 
-# The networks compute in float32; a matrix product may round a row differently
-# (relative error ~1e-7) when the row sits elsewhere in the batch or the batch
-# has another size, which these two checks compare at rtol=1e-7. They pass on
-# most CPUs (marked non-strict).
-_REASON = "float32 batched matmuls may round a row differently (~1e-7) by position or batch size"
-FLOAT32_BATCH_ROUNDING = {
-    "check_methods_sample_order_invariance": _REASON,
-    "check_methods_subset_invariance": _REASON,
-}
-
-
 def order_task(n=600, n_steps=6, n_features=4, seed=0):
     """Target ``x[last, 0] - x[first, 0]``: uncorrelated with the mean over steps."""
     rng = np.random.default_rng(seed)

@@ -6,11 +6,9 @@ from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import Ridge
-from sklearn.model_selection import GridSearchCV
+from sklearn.model_selection import GridSearchCV, KFold, cross_val_predict
 from sklearn.neighbors import KNeighborsRegressor
 from sklearn.pipeline import Pipeline
-from sklearn.tree import DecisionTreeRegressor
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmem import RankFusionRegressor
 from skmem.metrics import spearman_score, spearman_scorer
@@ -30,19 +28,6 @@ def _two_modalities(n, seed):
     signal_b = np.tanh(X[:, 4:] @ np.array([0.75, 0.75, -0.5, 0.5]))
     y = 0.8 + 0.05 * (signal_a / signal_a.std() + signal_b / signal_b.std()) + rng.normal(0, 0.03, n)
     return X, y
-
-
-@parametrize_with_checks(
-    [
-        RankFusionRegressor(
-            [("ridge", Ridge()), ("tree", DecisionTreeRegressor(max_depth=3, random_state=0))],
-            cv=3,
-            random_state=0,
-        )
-    ]
-)
-def test_sklearn_compatible(estimator, check):
-    check(estimator)
 
 
 def test_fused_model_beats_each_member_on_held_out_data():
@@ -88,6 +73,24 @@ def test_weights_ignore_held_out_targets_and_are_repeatable():
     second = RankFusionRegressor(members, random_state=0).fit(X[train], y_changed[train])
     np.testing.assert_array_equal(first.weights_, second.weights_)
     np.testing.assert_array_equal(first.predict(X[200:]), second.predict(X[200:]))
+
+
+def test_default_folds_are_shuffled_and_seeded():
+    X, y = _two_modalities(100, seed=10)
+    order = np.argsort(y)  # sorted targets: unshuffled folds would each hold one slice of their range
+    X, y = X[order], y[order]
+    members = [("a", _member([0, 1, 2, 3])), ("b", _member([4, 5, 6, 7]))]
+    first = RankFusionRegressor(members).fit(X, y)
+    again = RankFusionRegressor(members).fit(X, y)
+    np.testing.assert_array_equal(first.oof_predictions_, again.oof_predictions_)
+    np.testing.assert_array_equal(first.weights_, again.weights_)
+    a = clone(members[0][1])
+    unshuffled = cross_val_predict(a, X, y, cv=KFold(5))
+    assert not np.allclose(first.oof_predictions_[:, 0], unshuffled)
+    seeded = cross_val_predict(a, X, y, cv=KFold(5, shuffle=True, random_state=0))
+    np.testing.assert_allclose(first.oof_predictions_[:, 0], seeded)
+    other_seed = RankFusionRegressor(members, random_state=1).fit(X, y)
+    assert not np.allclose(other_seed.oof_predictions_, first.oof_predictions_)
 
 
 def test_fixed_and_equal_weights():
@@ -138,7 +141,8 @@ def test_clone_pickle_and_not_fitted():
         ({"weights": [1.0]}, "weights"),
         ({"weights": [1.0, -1.0]}, "weights"),
         ({"weights": "best"}, "weights"),
-        ({"cv": 1}, "cv"),
+        ({"cv": 1}, "'cv' parameter"),
+        ({"random_state": "seed"}, "'random_state' parameter"),
     ],
 )
 def test_bad_parameters_are_named(params, name):
@@ -150,5 +154,5 @@ def test_bad_parameters_are_named(params, name):
 
 def test_mismatched_lengths_are_reported():
     X, y = _two_modalities(40, seed=8)
-    with pytest.raises(ValueError, match="different lengths"):
+    with pytest.raises(ValueError, match=r"inconsistent numbers of samples: \[40, 39\]"):
         RankFusionRegressor([("a", Ridge())]).fit(X, y[:-1])

@@ -20,7 +20,7 @@ from skmem import AMNetRegressor, LSTMRegressor, PairwiseRanker
 
 SMALL = {
     "lstm": (LSTMRegressor, dict(hidden_size=8), (60, 4, 5)),
-    "amnet": (AMNetRegressor, dict(hidden_size=8, module__head_size=8), (60, 4, 5)),
+    "amnet": (AMNetRegressor, dict(hidden_size=8, head_size=8), (60, 4, 5)),
     "ranknet": (PairwiseRanker, dict(hidden_sizes=(8,)), (60, 5)),
     "comparator": (PairwiseRanker, dict(method="comparator", hidden_sizes=(8,)), (60, 5)),
 }
@@ -74,13 +74,13 @@ def test_float64_and_float32_input_and_column_targets_agree(case):
 
 def test_pickle_joblib_and_clone_round_trips(case, tmp_path):
     make, X, y = case
-    model = make(module__dropout=0.25).fit(X, y)
+    model = make(dropout=0.25).fit(X, y)
     expected = model.predict(X)
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(model)).predict(X), expected)
     joblib.dump(model, tmp_path / "model.joblib")
     np.testing.assert_array_equal(joblib.load(tmp_path / "model.joblib").predict(X), expected)
     fresh = clone(model)
-    assert fresh.get_params()["module__dropout"] == 0.25
+    assert fresh.get_params()["dropout"] == 0.25
     assert not hasattr(fresh, "net_")
     np.testing.assert_array_equal(fresh.fit(X, y).predict(X), expected)
     assert model.n_features_in_ == X.shape[-1]
@@ -108,10 +108,9 @@ def test_predict_before_fit_raises_not_fitted(case):
         make().predict(X)
 
 
-def test_nested_module_params_override_and_survive_set_params(case):
+def test_set_params_reach_the_module_and_the_optimizer(case):
     make, X, y = case
-    model = make().set_params(module__dropout=0.3, lr=0.02)
-    assert model.get_params()["module__dropout"] == 0.3 and model.lr == 0.02
+    model = make().set_params(dropout=0.3, lr=0.02)
     model.fit(X, y)
     rates = {m.p for m in model.net_.module_.modules() if isinstance(m, torch.nn.Dropout)}
     assert 0.3 in rates and type(model)().dropout not in rates
@@ -121,7 +120,8 @@ def test_nested_module_params_override_and_survive_set_params(case):
 def test_validation_spearman_is_recorded_and_feeds_early_stopping(case):
     make, X, y = case
     model = make(max_epochs=4, valid_size=0.25).fit(X, y)
-    assert all(-1 <= s <= 1 for s in model.history_[:, "valid_spearman"])
+    scores = model.history_[:, "valid_spearman"]
+    assert len(scores) == 4 and np.all(np.isfinite(scores))
     stopped = make(max_epochs=60, patience=2, valid_size=0.25).fit(X, np.random.default_rng(0).permutation(y))
     assert len(stopped.history_) < 60
 
@@ -206,21 +206,50 @@ def test_bad_training_params_are_named(case, param, value):
         make(**{param: value}).fit(X, y)
 
 
-def test_unknown_and_reserved_extra_params_are_named(case):
+def test_a_misspelt_parameter_fails_at_set_params(case):
+    make, _, _ = case
+    with pytest.raises(ValueError, match="Invalid parameter 'hiden_size'"):
+        make().set_params(hiden_size=3)
+    with pytest.raises(TypeError, match="hiden_size"):
+        type(make())(hiden_size=3)
+
+
+def test_net_params_reach_skorch(case):
     make, X, y = case
-    with pytest.raises(ValueError, match="hiden_size"):
-        make().set_params(hiden_size=3).fit(X, y)
-    with pytest.raises(ValueError, match="train_split"):
-        make(train_split=None).fit(X, y)
-    # A real skorch argument passes through.
-    model = make(max_epochs=1, predict_nonlinearity=None, iterator_valid__num_workers=0).fit(X, y)
+    model = make(max_epochs=1, net_params={"predict_nonlinearity": None, "iterator_valid__num_workers": 0})
+    model.fit(X, y)
     assert model.net_.predict_nonlinearity is None and model.net_.iterator_valid__num_workers == 0
+    assert clone(model).net_params == model.net_params
+
+
+@pytest.mark.parametrize(
+    "key, message",
+    [
+        ("hiden_size", r"net_params\['hiden_size'\] .* neither a skorch.NeuralNetRegressor argument"),
+        ("module__dropout", r"net_params\['module__dropout'\] duplicates the parameter 'dropout'"),
+        ("optimizer__lr", r"net_params\['optimizer__lr'\] duplicates the parameter 'lr'"),
+        ("max_epochs", r"net_params\['max_epochs'\] duplicates the parameter 'max_epochs'"),
+        ("train_split", r"net_params\['train_split'\] cannot be set.*valid_size"),
+        ("module__input_size", r"net_params\['module__input_size'\] cannot be set"),
+    ],
+)
+def test_net_params_refuse_unknown_and_duplicated_settings(case, key, message):
+    make, X, y = case
+    with pytest.raises(ValueError, match=message):
+        make(net_params={key: 1}).fit(X, y)
 
 
 def test_too_few_rows_for_a_validation_split_is_explained(case):
     make, X, y = case
-    with pytest.raises(ValueError, match="valid_size=0.1 with 8 sample"):
-        make(valid_size=0.1).fit(X[:8], y[:8])
+    with pytest.raises(ValueError, match="valid_size=0.1 with 2 sample"):
+        make(valid_size=0.1).fit(X[:2], y[:2])
+
+
+def test_the_validation_split_holds_at_least_two_rows(case):
+    make, X, y = case
+    model = make(valid_size=0.1, max_epochs=1, early_stopping=False).fit(X[:10], y[:10])
+    _, valid = model.net_.train_split(model.net_.get_dataset(X[:10], y[:10]))
+    assert len(valid) == 2
 
 
 def test_optuna_pruning_callback_reads_valid_spearman():
@@ -262,6 +291,15 @@ def test_cuda_trained_model_predicts_in_a_cpu_only_process(tmp_path):
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["cpu", "cpu"]
     np.testing.assert_allclose(np.load(tmp_path / "pred.npy"), expected, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("cls", [LSTMRegressor, AMNetRegressor, PairwiseRanker])
+def test_every_parameter_is_documented_with_the_class_default(cls):
+    params = cls().get_params()
+    assert set(cls._parameter_constraints) == set(params)
+    for name in params:
+        assert f"\n    {name} : " in cls.__doc__, name
+    assert f"    lr : float, default={params['lr']!r}\n" in cls.__doc__
 
 
 def test_history_is_a_fitted_attribute():

@@ -35,8 +35,12 @@ def test_learned_initial_state_is_a_map_of_the_mean_input(num_layers):
     X = torch.randn(3, 4, 5)
     h0, c0 = module.initial_state(X)
     assert h0.shape == c0.shape == (num_layers, 3, 7)
-    expected = module.init_h(X.mean(dim=1)).view(3, num_layers, 7).transpose(0, 1)
-    torch.testing.assert_close(h0, expected)
+    # A map of the clip's mean feature: reordering the steps keeps it, another mean changes it.
+    reordered_h0, reordered_c0 = module.initial_state(X[:, [2, 0, 3, 1]])
+    torch.testing.assert_close(reordered_h0, h0)
+    torch.testing.assert_close(reordered_c0, c0)
+    shifted_h0, _ = module.initial_state(X + 1.0)
+    assert not torch.allclose(shifted_h0, h0)
     module(X).sum().backward()
     assert module.init_h.weight.grad.abs().sum() > 0
 

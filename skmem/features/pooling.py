@@ -4,7 +4,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from skmem._validation import check_array_nd, check_choice
+from skmem._params import StrOptions
+from skmem._validation import check_array_nd
 
 __all__ = ["TemporalPooling"]
 
@@ -33,12 +34,14 @@ class TemporalPooling(TransformerMixin, BaseEstimator):
         Shape of one sample seen in ``fit``, without the sample axis.
     """
 
+    _parameter_constraints = {"method": [StrOptions(set(METHODS))]}
+
     def __init__(self, method="mean"):
         self.method = method
 
     def fit(self, X, y=None):
         """Record the input shape."""
-        check_choice(self.method, "method", METHODS)
+        self._validate_params()
         X = _as_float(X)
         self.input_shape_ = X.shape[1:]
         self.n_features_in_ = X.shape[-1]

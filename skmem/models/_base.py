@@ -2,7 +2,8 @@
 
 :class:`MemorabilityNet` is the skorch engine (small overridable hooks:
 ``infer`` for autocast, ``get_loss`` for extra loss terms, ``rank_scores``
-for the validation Spearman). :class:`DeepRegressorBase` is the
+for the validation Spearman; prediction batches are padded to one size so
+that a sample's prediction does not depend on its batch). :class:`DeepRegressorBase` is the
 scikit-learn estimator around it: it validates parameters and data in
 ``fit``, seeds numpy, torch and the data order, builds the engine and keeps
 it as ``net_``.
@@ -11,8 +12,8 @@ it as ``net_``.
 import contextlib
 import inspect
 import math
-import numbers
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse
@@ -22,18 +23,20 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 from skorch import NeuralNetRegressor
 from skorch.callbacks import EarlyStopping, EpochScoring, ProgressBar
-from skorch.dataset import ValidSplit
+from skorch.dataset import ValidSplit, unpack_data
 
-from skmem._validation import (
-    check_array_nd,
-    check_choice,
-    check_positive_int,
-    check_target,
-    resolve_device,
-)
+from skmem._params import Interval
+from skmem._validation import check_array_nd, check_target, resolve_device
 from skmem.metrics import spearman_score
 
-__all__ = ["MemorabilityNet", "DeepRegressorBase", "VALID_SCORE"]
+__all__ = [
+    "MemorabilityNet",
+    "DeepRegressorBase",
+    "TRAINING_PARAMETER_CONSTRAINTS",
+    "VALID_SCORE",
+    "first_rows",
+    "read_only_arrays_allowed",
+]
 
 #: History key of the per-epoch validation Spearman correlation.
 VALID_SCORE = "valid_spearman"
@@ -75,89 +78,166 @@ class MemorabilityNet(NeuralNetRegressor):
             output = super().infer(x, **fit_params)
         return _as_float32(output)
 
+    def prediction_batch_size(self):
+        """Rows of every forward pass at prediction time (``iterator_valid`` batch size)."""
+        return self.get_params_for("iterator_valid").get("batch_size", self.batch_size)
+
+    def evaluation_step(self, batch, training=False):
+        """Forward one prediction batch, padded to :meth:`prediction_batch_size` rows.
+
+        float32 kernels may round a row differently when the batch has another
+        number of rows; with every forward pass the same shape, a sample's
+        prediction does not depend on the other samples predicted with it.
+        """
+        Xi, yi = unpack_data(batch)
+        size = self.prediction_batch_size()
+        if training or len(Xi) >= size:
+            return super().evaluation_step(batch, training=training)
+        n = len(Xi)
+        padded = torch.cat([Xi, Xi[-1:].expand(size - n, *Xi.shape[1:])])
+        return first_rows(super().evaluation_step((padded, yi), training=training), n)
+
     def rank_scores(self, X):
         """Scores whose order is the predicted memorability order, shape ``(n,)``."""
         return self.predict(X).reshape(-1)
 
 
-def check_real(value, name, *, low, high=math.inf, include_low=True, include_high=True):
-    """Raise ``ValueError`` unless ``value`` is a real number in the given interval."""
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
-    if ok:
-        ok = (value >= low if include_low else value > low) and (
-            value <= high if include_high else value < high
-        )
-    if not ok:
-        left, right = "[" if include_low else "(", "]" if include_high else ")"
-        raise ValueError(f"{name} must be a real number in {left}{low}, {high}{right}, got {value!r}")
-    return float(value)
+def first_rows(output, n):
+    """The first ``n`` rows of a module output (a tensor or a tuple of tensors)."""
+    if isinstance(output, tuple):
+        return tuple(first_rows(o, n) for o in output)
+    return output[:n]
+
+
+TRAINING_PARAMETERS_DOC = """\
+    max_epochs : int, default={max_epochs!r}
+        Training epochs (fewer with early stopping).
+    lr : float, default={lr!r}
+        Learning rate.
+    batch_size : int, default={batch_size!r}
+        Samples per training batch.
+    optimizer : torch.optim.Optimizer class, default={optimizer_name}
+        Called as ``optimizer(parameters, lr=lr, weight_decay=weight_decay)``.
+    weight_decay : float, default={weight_decay!r}
+    early_stopping : bool, default={early_stopping!r}
+        Stop when the validation Spearman has not improved for ``patience``
+        epochs and restore the best epoch's weights.
+    patience : int, default={patience!r}
+    valid_size : float in (0, 1) or None, default={valid_size!r}
+        Fraction of the training data (at least 2 rows) held out for the per-epoch
+        ``valid_spearman`` score; ``None`` trains on everything (no
+        validation score, no early stopping).
+    callbacks : list of skorch callbacks or None, default=None
+        Appended to the built-in ones (validation Spearman, early
+        stopping, progress bar).
+    warm_start : bool, default=False
+        When True, ``fit`` continues from the current weights.
+    autocast : bool, default=False
+        Mixed precision (bfloat16) forward passes, meant for CUDA.
+    device : str, default="auto"
+        ``"auto"`` picks CUDA when available, else CPU.
+    random_state : int, RandomState or None, default=None
+        Seeds weight initialisation, dropout, the validation split and the
+        batch order; two CPU fits with the same seed are identical.
+    verbose : int, default=0
+        Above 0, print the epoch log and show a progress bar.
+    net_params : dict or None, default=None
+        Other :class:`skorch.NeuralNetRegressor` settings, e.g.
+        ``{{"iterator_train__num_workers": 2}}``: its own arguments or names
+        with a ``module__``, ``criterion__``, ``optimizer__``,
+        ``iterator_train__``, ``iterator_valid__``, ``dataset__`` or
+        ``callbacks__`` prefix. Checked at ``fit``; a key that a parameter
+        above already sets (``module__dropout`` for ``dropout``,
+        ``optimizer__lr`` for ``lr``) is an error.
+"""
+
+#: Constraints of the training parameters every deep regressor shares.
+TRAINING_PARAMETER_CONSTRAINTS = {
+    "max_epochs": [Interval(Integral, 1, None, closed="left")],
+    "lr": [Interval(Real, 0, None, closed="neither")],
+    "batch_size": [Interval(Integral, 1, None, closed="left")],
+    "optimizer": [callable],
+    "weight_decay": [Interval(Real, 0, None, closed="left")],
+    "early_stopping": ["boolean"],
+    "patience": [Interval(Integral, 1, None, closed="left")],
+    "valid_size": [Interval(Real, 0, 1, closed="neither"), None],
+    "callbacks": [list, tuple, None],
+    "warm_start": ["boolean"],
+    "autocast": ["boolean"],
+    "device": [str],
+    "random_state": ["random_state"],
+    "verbose": ["verbose"],
+    "net_params": [dict, None],
+}
+
+# Prefixes skorch routes to a component (module__hidden_size, ...).
+_NET_PREFIXES = ("module", "criterion", "optimizer", *NeuralNetRegressor.prefixes_)
+# Engine settings derived from the estimator's parameters and the data.
+_DERIVED = {"module", "train_split", "module__input_size", "module__n_locations"}
 
 
 class DeepRegressorBase(RegressorMixin, BaseEstimator):
     """scikit-learn estimator around a :class:`MemorabilityNet` (not public).
 
-    Subclasses define ``__init__`` (storing every parameter and
-    ``**skorch_kwargs``) and the hooks ``_input_ndims``, ``_module_class``,
-    ``_module_params``, ``_check_model_params`` and, if needed,
-    ``_prepare_X``, ``_engine_class``, ``_engine_params``,
-    ``_uses_target_scaling`` and ``_after_fit``.
-
-    Extra keyword arguments (``module__*``, ``optimizer__*``,
-    ``iterator_train__*``, ``callbacks__*`` or any other
-    :class:`skorch.NeuralNet` argument except ``module`` and
-    ``train_split``) go to the engine unchanged and override what the
-    estimator's own parameters would set.
+    Subclasses define ``__init__`` (their own parameters, then the training
+    parameters of :data:`TRAINING_PARAMETER_CONSTRAINTS`), extend
+    ``_parameter_constraints`` with their own, write
+    ``{training_parameters}`` in their docstring's parameter list (filled
+    from :data:`TRAINING_PARAMETERS_DOC` with the subclass's defaults) and
+    define the hooks ``_input_ndims``, ``_module_class``,
+    ``_module_params`` and, if needed, ``_prepare_X``, ``_engine_class``,
+    ``_engine_params``, ``_uses_target_scaling`` and ``_after_fit``.
     """
 
+    _parameter_constraints = dict(TRAINING_PARAMETER_CONSTRAINTS)
     _input_ndims = (3,)
     _engine_class = MemorabilityNet
     # Whether EpochScoring may reuse the validation step's forward outputs.
     _cache_validation = True
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.__doc__ and "{training_parameters}" in cls.__doc__:
+            defaults = {
+                name: p.default for name, p in inspect.signature(cls.__init__).parameters.items()
+            }
+            optimizer = defaults["optimizer"]
+            fragment = TRAINING_PARAMETERS_DOC.format(
+                optimizer_name=f"{optimizer.__module__}.{optimizer.__qualname__}", **defaults
+            )
+            cls.__doc__ = cls.__doc__.replace("    {training_parameters}\n", fragment)
+
     # -- parameters ---------------------------------------------------------
 
-    def get_params(self, deep=True):
-        params = super().get_params(deep=deep)
-        params.update(self._skorch_kwargs)
-        return params
-
-    def set_params(self, **params):
-        own = self._get_param_names()
-        extra = {k: v for k, v in params.items() if "__" in k or k not in own}
-        super().set_params(**{k: v for k, v in params.items() if k not in extra})
-        self._skorch_kwargs = {**self._skorch_kwargs, **extra}
-        return self
-
-    def _check_common_params(self):
-        for name in ("max_epochs", "batch_size", "patience"):
-            check_positive_int(getattr(self, name), name)
-        check_real(self.lr, "lr", low=0.0, include_low=False)
-        check_real(self.weight_decay, "weight_decay", low=0.0)
-        if self.valid_size is not None:
-            check_real(self.valid_size, "valid_size", low=0.0, high=1.0, include_low=False, include_high=False)
-        check_choice(self.early_stopping, "early_stopping", (True, False))
-        check_choice(self.warm_start, "warm_start", (True, False))
-        check_choice(self.autocast, "autocast", (True, False))
-        if not (isinstance(self.optimizer, type) and issubclass(self.optimizer, torch.optim.Optimizer)):
-            raise ValueError(f"optimizer must be a torch.optim.Optimizer class, got {self.optimizer!r}")
-        if self.callbacks is not None and not isinstance(self.callbacks, (list, tuple)):
-            raise ValueError(f"callbacks must be a list of skorch callbacks or None, got {self.callbacks!r}")
-        engine_params = {
-            name for cls in type(self)._engine_class.__mro__ if "__init__" in vars(cls)
+    def _checked_net_params(self, built):
+        """``net_params``, checked against skorch's arguments and the ``built`` engine settings."""
+        extra = dict(self.net_params or {})
+        engine = type(self)._engine_class
+        arguments = {
+            name for cls in engine.__mro__ if "__init__" in vars(cls)
             for name in inspect.signature(cls.__init__).parameters
-        }
-        unknown = sorted(k for k in self._skorch_kwargs if "__" not in k and k not in engine_params)
-        if unknown:
-            raise ValueError(
-                f"{type(self).__name__} got unknown parameter(s) {unknown}: neither its own nor "
-                "skorch.NeuralNetRegressor arguments"
-            )
-        bad = set(self._skorch_kwargs) & {"module", "train_split"}
-        if bad:
-            raise ValueError(
-                f"{sorted(bad)} cannot be passed as extra arguments to {type(self).__name__}: "
-                "they are set from its own parameters (valid_size sets the split)"
-            )
+        } - {"self", "args", "kwargs"}
+        own = self._get_param_names()
+        for key in extra:
+            prefix, _, name = key.partition("__")
+            if key not in arguments and not (name and prefix in _NET_PREFIXES):
+                raise ValueError(
+                    f"net_params[{key!r}] of {type(self).__name__} is neither a "
+                    f"skorch.NeuralNetRegressor argument nor prefixed by one of "
+                    f"{', '.join(p + '__' for p in _NET_PREFIXES)}"
+                )
+            twin = key if key in own else name if name in own else None
+            if twin is not None:
+                raise ValueError(
+                    f"net_params[{key!r}] duplicates the parameter {twin!r} of "
+                    f"{type(self).__name__}; set {twin}= instead"
+                )
+            if key in _DERIVED or key in built:
+                raise ValueError(
+                    f"net_params[{key!r}] cannot be set: {type(self).__name__} derives it from "
+                    "its parameters and the data (valid_size sets the split)"
+                )
+        return extra
 
     # -- data ---------------------------------------------------------------
 
@@ -245,8 +325,7 @@ class DeepRegressorBase(RegressorMixin, BaseEstimator):
         return self._fit(X, y, epochs=1, reset=not self._is_fitted())
 
     def _fit(self, X, y, *, epochs, reset):
-        self._check_common_params()
-        self._check_model_params()
+        self._validate_params()
         X = self._validate_X(X, reset=reset)
         y = self._validate_y(y, len(X))
         n_valid = self._n_valid(len(X))
@@ -257,21 +336,22 @@ class DeepRegressorBase(RegressorMixin, BaseEstimator):
         if self.random_state is not None:
             seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         y_train = ((y - self.target_offset_) / self.target_scale_).astype(np.float32)
-        with _seeded_torch(seed, self.device_), _read_only_arrays_allowed():
+        with _seeded_torch(seed, self.device_), read_only_arrays_allowed():
             if reset:
-                self.net_ = self._build_net(seed, len(X) - n_valid)
+                self.net_ = self._build_net(seed, len(X) - n_valid, n_valid)
                 self.net_.initialize()
             else:
-                self.net_.set_params(**self._net_runtime_params(seed, len(X) - n_valid))
+                self.net_.set_params(**self._net_runtime_params(seed, len(X) - n_valid, n_valid))
             self.net_.partial_fit(X, y_train, epochs=epochs)
             self._after_fit(X, y)
         return self
 
     def _n_valid(self, n_samples):
+        """Validation rows: ``valid_size`` of the samples, at least 2 (a Spearman needs 2)."""
         if self.valid_size is None:
             return 0
-        n_valid = math.ceil(self.valid_size * n_samples)
-        if n_valid < 2 or n_samples - n_valid < 1:
+        n_valid = max(2, math.ceil(self.valid_size * n_samples))
+        if n_samples - n_valid < 1:
             raise ValueError(
                 f"valid_size={self.valid_size} with {n_samples} sample(s) leaves {n_valid} "
                 f"validation and {n_samples - n_valid} training samples; the validation Spearman "
@@ -313,25 +393,26 @@ class DeepRegressorBase(RegressorMixin, BaseEstimator):
             callbacks.append(("progress_bar", ProgressBar()))
         return callbacks + list(self.callbacks or [])
 
-    def _net_runtime_params(self, seed, n_train):
+    def _net_runtime_params(self, seed, n_train, n_valid):
         """Engine parameters that may change between warm-started fits."""
         split = None
-        if self.valid_size is not None:
-            split = ValidSplit(self.valid_size, stratified=False, random_state=seed)
+        if n_valid:
+            # A fraction that rounds up to exactly n_valid rows.
+            fraction = (n_valid - 0.5) / (n_train + n_valid)
+            split = ValidSplit(fraction, stratified=False, random_state=seed)
         return {"train_split": split, "max_epochs": self.max_epochs, **self._engine_params(n_train)}
 
     def _engine_params(self, n_train):
         """Hook: extra keyword arguments of ``_engine_class``."""
         return {}
 
-    def _build_net(self, seed, n_train):
+    def _build_net(self, seed, n_train, n_valid):
         module_params = {f"module__{k}": v for k, v in self._module_params().items()}
         iterator_params = {"iterator_train__shuffle": True}
         if self.device_.startswith("cuda"):
             iterator_params.update(iterator_train__pin_memory=True, iterator_valid__pin_memory=True)
         params = {
             **module_params,
-            **iterator_params,
             "optimizer": self.optimizer,
             "optimizer__weight_decay": self.weight_decay,
             "lr": self.lr,
@@ -340,10 +421,10 @@ class DeepRegressorBase(RegressorMixin, BaseEstimator):
             "device": self.device_,
             "autocast": self.autocast,
             "verbose": int(self.verbose),
-            **self._net_runtime_params(seed, n_train),
-            **self._skorch_kwargs,
+            **self._net_runtime_params(seed, n_train, n_valid),
         }
-        return self._engine_class(self._module_class(), **params)
+        extra = self._checked_net_params(params)
+        return self._engine_class(self._module_class(), **{**iterator_params, **params, **extra})
 
     def _after_fit(self, X, y):
         """Hook: fitted state derived from the trained net (``X`` prepared, ``y`` float)."""
@@ -369,7 +450,7 @@ class DeepRegressorBase(RegressorMixin, BaseEstimator):
         y_pred : ndarray of shape (n,), float64
         """
         X = self._checked_X(X)
-        with torch.no_grad(), _read_only_arrays_allowed():
+        with torch.no_grad(), read_only_arrays_allowed():
             raw = np.asarray(self._raw_predict(X), dtype=np.float64).reshape(-1)
         return raw * self.target_scale_ + self.target_offset_
 
@@ -392,7 +473,7 @@ class DeepRegressorBase(RegressorMixin, BaseEstimator):
         self.__dict__.update(state)
 
 @contextlib.contextmanager
-def _read_only_arrays_allowed():
+def read_only_arrays_allowed():
     """Silence torch's warning about read-only arrays (memory-mapped features):
     batches are only read, never written, so no copy is needed."""
     with warnings.catch_warnings():

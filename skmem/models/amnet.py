@@ -1,10 +1,13 @@
 """AMNet: attention LSTM over spatial (and temporal) feature locations."""
 
+from numbers import Integral, Real
+
 import numpy as np
 import torch
 
-from skmem._validation import check_choice, check_positive_int
-from skmem.models._base import DeepRegressorBase, MemorabilityNet, _read_only_arrays_allowed, check_real
+from skmem._params import Interval, StrOptions
+from skmem._validation import check_positive_int
+from skmem.models._base import DeepRegressorBase, MemorabilityNet, read_only_arrays_allowed
 from skmem.models.modules import AMNet
 
 __all__ = ["AMNetRegressor"]
@@ -52,20 +55,14 @@ class AMNetRegressor(DeepRegressorBase):
         Dropout after the feature adaptor.
     dropout : float, default=0.5
         Dropout in the attention and the scoring head.
+    head_size : int, default=512
+        Hidden width of the scoring head.
     aggregate : {"mean", "last"}, default="mean"
         Predict with the mean of the per-step scores or the last step's.
     target_scaling : bool, default=True
         Train on targets standardised with the training mean and standard
         deviation; predictions are mapped back.
-    max_epochs : int, default=50
-    lr : float, default=1e-4
-    batch_size : int, default=222
-    optimizer : torch.optim.Optimizer subclass, default=torch.optim.Adam
-    weight_decay : float, default=1e-6
-    early_stopping, patience, valid_size, callbacks, warm_start, autocast, \
-device, random_state, verbose, **skorch_kwargs
-        As in :class:`~skmem.LSTMRegressor` (``module__head_size`` sets the
-        head's hidden width, 512 by default).
+    {training_parameters}
 
     Attributes
     ----------
@@ -85,6 +82,17 @@ device, random_state, verbose, **skorch_kwargs
     the training grid.
     """
 
+    _parameter_constraints = {
+        **DeepRegressorBase._parameter_constraints,
+        "hidden_size": [Interval(Integral, 1, None, closed="left")],
+        "n_steps": [Interval(Integral, 1, None, closed="left")],
+        "attention_penalty": [Interval(Real, 0, None, closed="left")],
+        "adaptor_dropout": [Interval(Real, 0, 1, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "head_size": [Interval(Integral, 1, None, closed="left")],
+        "aggregate": [StrOptions({"mean", "last"})],
+        "target_scaling": ["boolean"],
+    }
     _input_ndims = (3, 4)
     _engine_class = AttentionNet
 
@@ -95,6 +103,7 @@ device, random_state, verbose, **skorch_kwargs
         attention_penalty=1e-5,
         adaptor_dropout=0.8,
         dropout=0.5,
+        head_size=512,
         aggregate="mean",
         target_scaling=True,
         max_epochs=50,
@@ -111,13 +120,14 @@ device, random_state, verbose, **skorch_kwargs
         device="auto",
         random_state=None,
         verbose=0,
-        **skorch_kwargs,
+        net_params=None,
     ):
         self.hidden_size = hidden_size
         self.n_steps = n_steps
         self.attention_penalty = attention_penalty
         self.adaptor_dropout = adaptor_dropout
         self.dropout = dropout
+        self.head_size = head_size
         self.aggregate = aggregate
         self.target_scaling = target_scaling
         self.max_epochs = max_epochs
@@ -134,16 +144,7 @@ device, random_state, verbose, **skorch_kwargs
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
-        self._skorch_kwargs = skorch_kwargs
-
-    def _check_model_params(self):
-        check_positive_int(self.hidden_size, "hidden_size")
-        check_positive_int(self.n_steps, "n_steps")
-        check_real(self.attention_penalty, "attention_penalty", low=0.0)
-        check_real(self.adaptor_dropout, "adaptor_dropout", low=0.0, high=1.0, include_high=False)
-        check_real(self.dropout, "dropout", low=0.0, high=1.0, include_high=False)
-        check_choice(self.aggregate, "aggregate", ("mean", "last"))
-        check_choice(self.target_scaling, "target_scaling", (True, False))
+        self.net_params = net_params
 
     def _uses_target_scaling(self):
         return self.target_scaling
@@ -171,6 +172,7 @@ device, random_state, verbose, **skorch_kwargs
             "n_steps": self.n_steps,
             "adaptor_dropout": self.adaptor_dropout,
             "dropout": self.dropout,
+            "head_size": self.head_size,
             "aggregate": self.aggregate,
         }
 
@@ -205,6 +207,6 @@ device, random_state, verbose, **skorch_kwargs
                     f"spatial_shape={shape} holds {shape[0] * shape[1]} locations, X has {grid[-1]}"
                 )
             grid = grid[:-1] + shape
-        with torch.no_grad(), _read_only_arrays_allowed():
+        with torch.no_grad(), read_only_arrays_allowed():
             _, alpha = self.net_.forward(X)
         return alpha.numpy().reshape((len(X), alpha.shape[1]) + grid)

@@ -1,9 +1,11 @@
 """LSTM sequence regressor over per-frame features (the 2018 MediaEval design)."""
 
+from numbers import Integral, Real
+
 import torch
 
-from skmem._validation import check_choice, check_positive_int
-from skmem.models._base import DeepRegressorBase, check_real
+from skmem._params import Interval, StrOptions
+from skmem.models._base import DeepRegressorBase
 from skmem.models.modules import SequenceRegressor
 
 __all__ = ["LSTMRegressor"]
@@ -26,37 +28,7 @@ class LSTMRegressor(DeepRegressorBase):
     head : {"last", "mean"}, default="last"
         Predict with the last step's score (the 2018 design) or the mean of
         the per-step scores.
-    max_epochs : int, default=50
-    lr : float, default=1e-3
-    batch_size : int, default=128
-    optimizer : torch.optim.Optimizer subclass, default=torch.optim.Adam
-    weight_decay : float, default=0.0
-    early_stopping : bool, default=True
-        Stop when the validation Spearman has not improved for ``patience``
-        epochs and restore the best epoch's weights.
-    patience : int, default=10
-    valid_size : float or None, default=0.1
-        Fraction of the training data held out for the per-epoch
-        ``valid_spearman`` score; ``None`` trains on everything (no
-        validation score, no early stopping).
-    callbacks : list of skorch callbacks or None, default=None
-        Appended to the built-in ones (validation Spearman, early
-        stopping, progress bar).
-    warm_start : bool, default=False
-        When True, ``fit`` continues from the current weights.
-    autocast : bool, default=False
-        Mixed precision (bfloat16) forward passes, meant for CUDA.
-    device : str, default="auto"
-        ``"auto"`` picks CUDA when available, else CPU.
-    random_state : int, RandomState or None, default=None
-        Seeds weight initialisation, dropout, the validation split and the
-        batch order; two CPU fits with the same seed are identical.
-    verbose : int, default=0
-        Above 0, print the epoch log and show a progress bar.
-    **skorch_kwargs
-        Passed to :class:`skorch.NeuralNetRegressor` (e.g.
-        ``module__hidden_size``, ``iterator_train__num_workers``);
-        ``module__*`` entries override the matching parameters above.
+    {training_parameters}
 
     Attributes
     ----------
@@ -72,6 +44,14 @@ class LSTMRegressor(DeepRegressorBase):
     ``X`` has shape ``(n, T, D)``; ``(n, D)`` is read as ``T = 1``.
     """
 
+    _parameter_constraints = {
+        **DeepRegressorBase._parameter_constraints,
+        "hidden_size": [Interval(Integral, 1, None, closed="left")],
+        "num_layers": [Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "state_init": [StrOptions({"learned", "zeros"})],
+        "head": [StrOptions({"last", "mean"})],
+    }
     _input_ndims = (2, 3)
 
     def __init__(
@@ -95,7 +75,7 @@ class LSTMRegressor(DeepRegressorBase):
         device="auto",
         random_state=None,
         verbose=0,
-        **skorch_kwargs,
+        net_params=None,
     ):
         self.hidden_size = hidden_size
         self.num_layers = num_layers
@@ -116,14 +96,7 @@ class LSTMRegressor(DeepRegressorBase):
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
-        self._skorch_kwargs = skorch_kwargs
-
-    def _check_model_params(self):
-        check_positive_int(self.hidden_size, "hidden_size")
-        check_positive_int(self.num_layers, "num_layers")
-        check_real(self.dropout, "dropout", low=0.0, high=1.0, include_high=False)
-        check_choice(self.state_init, "state_init", ("learned", "zeros"))
-        check_choice(self.head, "head", ("last", "mean"))
+        self.net_params = net_params
 
     def _prepare_X(self, X):
         return X[:, None, :] if X.ndim == 2 else X

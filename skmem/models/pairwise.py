@@ -1,12 +1,14 @@
 """Pairwise ranking: learn "A is more memorable than B" and turn it into scores."""
 
+from numbers import Integral, Real
+
 import numpy as np
 import torch
 from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
 
-from skmem._validation import check_choice, check_positive_int
-from skmem.models._base import DeepRegressorBase, MemorabilityNet, check_real
+from skmem._params import Interval, StrOptions
+from skmem.models._base import DeepRegressorBase, MemorabilityNet
 from skmem.models.modules import PairComparator, PairScorer
 
 __all__ = ["PairwiseRanker"]
@@ -82,18 +84,22 @@ class PairNet(MemorabilityNet):
         items = self._features(X)
         refs = items if references is None else to_tensor(references, device="cpu")
         refs = refs.to(self.device)
-        chunk = max(1, _COMPARE_BUDGET // (len(refs) * self.module_.first.out_features))
+        # Every comparison pass has the same shape (the last chunk is padded), so
+        # an item's score does not depend on the items predicted with it.
+        budget = _COMPARE_BUDGET // (len(refs) * self.module_.first.out_features)
+        chunk = max(1, min(budget, self.prediction_batch_size()))
         self._set_training(False)
         votes = []
         with torch.no_grad():
             for part in items.split(chunk):
-                part = part.to(self.device)
+                n = len(part)
+                part = torch.cat([part, part[-1:].expand(chunk - n, -1)]).to(self.device)
                 ahead = torch.sigmoid(self.module_.compare(part, refs))
                 behind = torch.sigmoid(self.module_.compare(refs, part)).T
                 p_win = (ahead + 1.0 - behind) / 2.0
                 if self.vote == "copeland":
                     p_win = (p_win > 0.5).float() + 0.5 * (p_win == 0.5).float()
-                votes.append(p_win.mean(dim=1).cpu())
+                votes.append(p_win.mean(dim=1)[:n].cpu())
         return torch.cat(votes).numpy()
 
 
@@ -126,13 +132,7 @@ class PairwiseRanker(DeepRegressorBase):
         Training items, evenly spread over the target's ranks, that
         comparator predictions are voted against and that fit the map from
         scores to the target's range.
-    max_epochs : int, default=50
-    lr : float, default=1e-3
-    batch_size : int, default=128
-        Items per batch (a batch gives up to ``batch_size ** 2`` ordered pairs).
-    optimizer, weight_decay, early_stopping, patience, valid_size, callbacks, \
-warm_start, autocast, device, random_state, verbose, **skorch_kwargs
-        As in :class:`~skmem.LSTMRegressor`.
+    {training_parameters}
 
     Attributes
     ----------
@@ -153,9 +153,21 @@ warm_start, autocast, device, random_state, verbose, **skorch_kwargs
     monotone quantile map (plus a vanishing strictly increasing term, so it
     never creates ties): the order, hence Spearman's ρ, is the raw scores'
     order, and the mean squared error stays meaningful. A prediction depends
-    only on its own row.
+    only on its own row. A batch of ``batch_size`` items gives up to
+    ``batch_size ** 2`` ordered training pairs.
     """
 
+    _parameter_constraints = {
+        **DeepRegressorBase._parameter_constraints,
+        "method": [StrOptions({"ranknet", "comparator"})],
+        "hidden_sizes": [tuple, list],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "pairs_per_epoch": [Interval(Integral, 1, None, closed="left"), None],
+        "min_margin": [Interval(Real, 0, None, closed="left")],
+        "pooling": [StrOptions({"mean", "flatten"})],
+        "vote": [StrOptions({"borda", "copeland"})],
+        "n_references": [Interval(Integral, 2, None, closed="left")],
+    }
     _input_ndims = (2, 3)
     _engine_class = PairNet
     _cache_validation = False
@@ -184,7 +196,7 @@ warm_start, autocast, device, random_state, verbose, **skorch_kwargs
         device="auto",
         random_state=None,
         verbose=0,
-        **skorch_kwargs,
+        net_params=None,
     ):
         self.method = method
         self.hidden_sizes = hidden_sizes
@@ -208,21 +220,7 @@ warm_start, autocast, device, random_state, verbose, **skorch_kwargs
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
-        self._skorch_kwargs = skorch_kwargs
-
-    def _check_model_params(self):
-        check_choice(self.method, "method", ("ranknet", "comparator"))
-        sizes = self.hidden_sizes
-        if not isinstance(sizes, (tuple, list)) or len(sizes) == 0:
-            raise ValueError(f"hidden_sizes must be a non-empty tuple of ints, got {sizes!r}")
-        for size in sizes:
-            check_positive_int(size, "hidden_sizes")
-        check_real(self.dropout, "dropout", low=0.0, high=1.0, include_high=False)
-        check_positive_int(self.pairs_per_epoch, "pairs_per_epoch", allow_none=True)
-        check_real(self.min_margin, "min_margin", low=0.0)
-        check_choice(self.pooling, "pooling", ("mean", "flatten"))
-        check_choice(self.vote, "vote", ("borda", "copeland"))
-        check_positive_int(self.n_references, "n_references", minimum=2)
+        self.net_params = net_params
 
     def _check_input_layout(self, X, *, reset):
         width = X.shape[-1]
@@ -256,9 +254,15 @@ warm_start, autocast, device, random_state, verbose, **skorch_kwargs
         return PairScorer if self.method == "ranknet" else PairComparator
 
     def _module_params(self):
+        sizes = tuple(self.hidden_sizes)
+        if not sizes or not all(isinstance(s, Integral) and not isinstance(s, bool) and s >= 1 for s in sizes):
+            raise ValueError(
+                f"The 'hidden_sizes' parameter of PairwiseRanker must be a non-empty tuple of "
+                f"positive ints, got {self.hidden_sizes!r}"
+            )
         return {
             "input_size": self.model_input_size_,
-            "hidden_sizes": tuple(self.hidden_sizes),
+            "hidden_sizes": sizes,
             "dropout": self.dropout,
         }
 

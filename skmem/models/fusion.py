@@ -7,7 +7,7 @@ Their scales differ, and only the order matters for Spearman's ρ, so
 weights on out-of-fold predictions.
 """
 
-import numbers
+from numbers import Integral
 
 import numpy as np
 from scipy.optimize import nnls
@@ -15,9 +15,9 @@ from sklearn.base import RegressorMixin, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import KFold, check_cv, cross_val_predict
 from sklearn.utils import Bunch, get_tags
-from sklearn.utils.metaestimators import _BaseComposition
-from sklearn.utils.validation import _num_samples, check_is_fitted, column_or_1d
+from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d
 
+from skmem._params import BaseComposition, StrOptions
 from skmem._validation import check_target
 from skmem.metrics import spearman_score
 
@@ -88,7 +88,7 @@ def _learn_weights(ranked, y):
     return weights / weights.sum()
 
 
-class RankFusionRegressor(RegressorMixin, _BaseComposition):
+class RankFusionRegressor(RegressorMixin, BaseComposition):
     """Weighted sum of rank-normalised member predictions, tuned for Spearman's ρ.
 
     Each member (typically a pipeline that selects one modality of ``X``) is
@@ -113,13 +113,16 @@ class RankFusionRegressor(RegressorMixin, _BaseComposition):
         ``"cv"`` learns the weights on out-of-fold predictions; ``"equal"``
         averages the ranks; an array gives fixed non-negative weights
         (normalised to sum to 1).
-    cv : int or cross-validation splitter, default=5
+    cv : int, cross-validation splitter or iterable, default=5
         Folds for the out-of-fold predictions (used for the weights and for the
-        rank maps applied at predict time). An int means shuffled ``KFold``.
+        rank maps applied at predict time). An int (or None, 5) means
+        ``KFold(cv, shuffle=True, random_state=random_state)``.
     n_jobs : int, optional
         Parallel folds in ``cross_val_predict``.
-    random_state : int, RandomState or None
-        Seeds the fold shuffling when ``cv`` is an int.
+    random_state : int, RandomState or None, default=0
+        Seeds the fold shuffling when ``cv`` is an int, so that two fits
+        give the same weights (the default seed of :func:`skmem.tuning.tune`
+        and the command line). None draws new folds at every fit.
 
     Attributes
     ----------
@@ -135,6 +138,9 @@ class RankFusionRegressor(RegressorMixin, _BaseComposition):
         Out-of-fold Spearman's ρ of each member.
     oof_score_ : float
         Out-of-fold Spearman's ρ of the fused score.
+    rank_maps_ : list of callables
+        Per member, the monotone map of its predictions to (0, 1) learned on
+        its out-of-fold predictions.
 
     Examples
     --------
@@ -155,7 +161,15 @@ class RankFusionRegressor(RegressorMixin, _BaseComposition):
         fused.fit(frame, frame["short_term"]).weights_
     """
 
-    def __init__(self, estimators, *, weights="cv", cv=5, n_jobs=None, random_state=None):
+    _parameter_constraints = {
+        "estimators": [list, tuple],
+        "weights": [StrOptions({"cv", "equal"}), "array-like"],
+        "cv": ["cv_object"],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, estimators, *, weights="cv", cv=5, n_jobs=None, random_state=0):
         self.estimators = estimators
         self.weights = weights
         self.cv = cv
@@ -171,13 +185,10 @@ class RankFusionRegressor(RegressorMixin, _BaseComposition):
         self._set_params("estimators", **params)
         return self
 
-    def _check_members(self):
+    def _members(self):
+        """Names and estimators of ``estimators``, checked."""
         members = self.estimators
-        if (
-            not isinstance(members, (list, tuple))
-            or not members
-            or not all(isinstance(m, (list, tuple)) and len(m) == 2 for m in members)
-        ):
+        if not members or not all(isinstance(m, (list, tuple)) and len(m) == 2 for m in members):
             raise ValueError(
                 "estimators must be a non-empty list of (name, estimator) pairs, "
                 f"got {members!r}"
@@ -192,10 +203,9 @@ class RankFusionRegressor(RegressorMixin, _BaseComposition):
                 )
         return names, [est for _, est in members]
 
-    def _check_weights(self, n_members):
+    def _fixed_weights(self, n_members):
+        """The normalised fixed weights, or None when they are learned (``"cv"``)."""
         if isinstance(self.weights, str):
-            if self.weights not in ("cv", "equal"):
-                raise ValueError(f"weights must be 'cv', 'equal' or an array, got {self.weights!r}")
             return None if self.weights == "cv" else np.full(n_members, 1.0 / n_members)
         w = np.asarray(self.weights, dtype=np.float64)
         if w.shape != (n_members,) or not np.all(np.isfinite(w)) or (w < 0).any() or w.sum() <= 0:
@@ -206,10 +216,8 @@ class RankFusionRegressor(RegressorMixin, _BaseComposition):
         return w / w.sum()
 
     def _splitter(self):
-        if isinstance(self.cv, numbers.Integral) and not isinstance(self.cv, bool):
-            if self.cv < 2:
-                raise ValueError(f"cv must be >= 2 folds, got {self.cv}")
-            return KFold(self.cv, shuffle=True, random_state=self.random_state)
+        if self.cv is None or isinstance(self.cv, Integral):
+            return KFold(5 if self.cv is None else self.cv, shuffle=True, random_state=self.random_state)
         return check_cv(self.cv)
 
     def fit(self, X, y):
@@ -220,9 +228,12 @@ class RankFusionRegressor(RegressorMixin, _BaseComposition):
         X : array-like or DataFrame of shape (n_samples, ...)
         y : array-like of shape (n_samples,)
         """
-        names, members = self._check_members()
-        fixed = self._check_weights(len(members))
-        y = check_target(column_or_1d(y, warn=True), _num_samples(X), dtype=np.float64)
+        self._validate_params()
+        names, members = self._members()
+        fixed = self._fixed_weights(len(members))
+        y = column_or_1d(y, warn=True)
+        check_consistent_length(X, y)
+        y = check_target(y, len(y), dtype=np.float64)
         folds = list(self._splitter().split(X, y))  # the same folds for every member
         oof = np.column_stack(
             [
@@ -233,7 +244,7 @@ class RankFusionRegressor(RegressorMixin, _BaseComposition):
         if not np.all(np.isfinite(oof)):
             bad = names[int(np.flatnonzero(~np.isfinite(oof).all(axis=0))[0])]
             raise ValueError(f"member {bad!r} predicted NaN or infinity out of fold")
-        self._rank_maps = [_RankMap(oof[:, j]) for j in range(oof.shape[1])]
+        self.rank_maps_ = [_RankMap(oof[:, j]) for j in range(oof.shape[1])]
         ranked = self._ranked(oof)
         self.weights_ = _learn_weights(ranked, y) if fixed is None else fixed
         fused = ranked @ self.weights_
@@ -248,13 +259,11 @@ class RankFusionRegressor(RegressorMixin, _BaseComposition):
         return self
 
     def _ranked(self, predictions):
-        return np.column_stack([f(predictions[:, j]) for j, f in enumerate(self._rank_maps)])
+        return np.column_stack([f(predictions[:, j]) for j, f in enumerate(self.rank_maps_)])
 
     def _member_predictions(self, X):
-        return np.column_stack(
-            [np.asarray(est.predict(X), dtype=np.float64).reshape(_num_samples(X), -1)[:, 0]
-             for est in self.estimators_]
-        )
+        predictions = [np.asarray(est.predict(X), dtype=np.float64) for est in self.estimators_]
+        return np.column_stack([p.reshape(len(p), -1)[:, 0] for p in predictions])
 
     def fused_score(self, X):
         """Fused rank score in [0, 1] (before rescaling to the target)."""

@@ -1,0 +1,1 @@
+"""Utilities for people who build on skmem (see :mod:`skmem.utils.estimator_checks`)."""
