@@ -51,7 +51,7 @@ def class_activation_maps(featurizer, frames, target=None, return_targets=False)
         :func:`network_view` of the frames.
     targets : ndarray of int, optional
     """
-    check_is_fitted(featurizer, "network_")
+    check_is_fitted(featurizer, "weights_id_")
     spec, head = _head(featurizer)
     lead, flat = flat_frames(frames)
     targets = None if target is None else np.broadcast_to(np.asarray(target, dtype=int), lead).reshape(-1).copy()
@@ -84,7 +84,7 @@ def class_activation_maps(featurizer, frames, target=None, return_targets=False)
 
 def network_view(featurizer, frames):
     """The frames as the network sees them (resized and cropped), uint8."""
-    check_is_fitted(featurizer, "network_")
+    check_is_fitted(featurizer, "weights_id_")
     spec = featurizer.backbone_spec_
     lead, flat = flat_frames(frames)
     images = featurizer.preprocess(flat, "cpu")

@@ -43,8 +43,8 @@ def test_image_input_has_no_time_axis(random_featurizer, frames):
 
 
 def test_same_output_across_batch_sizes(frames):
-    a = quiet(backbone="resnet18", weights=None, random_state=0, batch_size=1).transform(frames)
-    b = quiet(backbone="resnet18", weights=None, random_state=0, batch_size=5).transform(frames)
+    a = quiet(backbone="resnet18", weights=None, random_state=0, batch_size=1, autocast=False).transform(frames)
+    b = quiet(backbone="resnet18", weights=None, random_state=0, batch_size=5, autocast=False).transform(frames)
     np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
 
 
@@ -67,7 +67,7 @@ def test_plain_state_dict_checkpoint(tmp_path, frames):
     network = get_model("resnet18", weights=None).eval()
     path = tmp_path / "resnet18.pt"
     torch.save(network.state_dict(), path)
-    featurizer = CNNFeaturizer("resnet18", weights=str(path)).fit()
+    featurizer = CNNFeaturizer("resnet18", weights=str(path), autocast=False).fit()
     network.fc = torch.nn.Identity()
     with torch.inference_mode():
         expected = network(featurizer.preprocess(torch.from_numpy(frames[0]), "cpu")).numpy()
@@ -161,3 +161,108 @@ def test_clone_and_pickle(random_featurizer, frames):
     assert clone(random_featurizer).get_params() == random_featurizer.get_params()
     restored = pickle.loads(pickle.dumps(random_featurizer))
     np.testing.assert_array_equal(restored.transform(frames[:1]), random_featurizer.transform(frames[:1]))
+
+
+@pytest.mark.parametrize(
+    "param,value",
+    [("backbone", "vgg16"), ("batch_size", 0), ("n_workers", -1), ("autocast", "yes"), ("cache_key", "mtime"),
+     ("random_state", -1), ("layer", 3)],
+)
+def test_invalid_parameters_are_named_at_fit(param, value):
+    with pytest.raises(ValueError, match=f"'{param}' parameter of CNNFeaturizer"):
+        CNNFeaturizer(weights=None, **{param: value}).fit()
+
+
+def test_unknown_parameter_fails_at_set_params():
+    with pytest.raises(ValueError, match="batchsize"):
+        CNNFeaturizer().set_params(batchsize=3)
+
+
+def test_bad_layer_is_named_at_fit():
+    with pytest.raises(ValueError, match="layer='layer9' is not a layer of resnet18"):
+        quiet(backbone="resnet18", weights=None, layer="layer9")
+
+
+def test_logits_are_the_whole_network_output(frames):
+    model = quiet(backbone="resnet18", weights=None, random_state=0, layer="logits", autocast=False)
+    assert model.n_classes_ == 1000 and model.n_features_out_ == 1000 and model.n_locations_ is None
+    logits = model.transform(frames[:1])
+    with torch.inference_mode():
+        expected = model.network_(model.preprocess(torch.from_numpy(frames[0]), "cpu")).numpy()
+    assert logits.shape == (1, 2, 1000)
+    np.testing.assert_allclose(logits[0], expected, rtol=1e-4, atol=1e-4)
+
+
+def test_class_count_of_a_checkpoint_is_read_without_building(tmp_path, monkeypatch):
+    from skmem.features import backbones
+
+    torch.save(get_model("resnet18", weights=None, num_classes=365).state_dict(), tmp_path / "places.pt")
+    builds = count_builds(monkeypatch)
+    model = CNNFeaturizer("resnet18", weights=str(tmp_path / "places.pt"), layer="logits").fit()
+    assert (model.n_classes_, model.n_features_out_, builds) == (365, 365, [])
+    assert model.weights_id_ == backbones.weights_identity(model.backbone_spec_, str(tmp_path / "places.pt"))
+
+
+def count_builds(monkeypatch):
+    """Record every call of the real ``build_network``."""
+    from skmem.features import backbones
+
+    calls, real = [], backbones.build_network
+
+    def counting(*args, **kwargs):
+        calls.append(args[0].name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(backbones, "build_network", counting)
+    return calls
+
+
+def test_fit_builds_nothing_and_the_network_is_built_once_per_instance(monkeypatch, frames):
+    builds = count_builds(monkeypatch)
+    model = quiet(backbone="resnet18", weights=None, random_state=0, layer="layer3")
+    assert builds == [] and (model.n_locations_, model.n_features_out_) == (196, 256)
+    first = model.transform(frames[:1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        model.fit()
+    model.transform(frames[:1])
+    assert builds == ["resnet18"]  # a refit with the same settings keeps the network
+    other = clone(model)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        other.fit()
+    np.testing.assert_array_equal(other.transform(frames[:1]), first)
+    assert builds == ["resnet18", "resnet18"] and other.network_ is not model.network_  # clones share nothing
+    model.set_params(random_state=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        model.fit()
+    assert not np.allclose(model.transform(frames[:1]), first) and len(builds) == 3
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the exit without a CUDA device")
+def test_gpu_benchmark_exits_cleanly_without_cuda():
+    import os
+    import subprocess
+    import sys
+
+    script = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks", "bench_gpu.py")
+    run = subprocess.run([sys.executable, script], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0 and "no CUDA device" in run.stdout
+
+
+def test_a_recorded_configuration_rebuilds_the_same_featurizer(tmp_path):
+    from skmem import CNNFeaturizer, FrameSampler
+    from skmem.features.backbones import weights_from_identity
+
+    with pytest.warns(UserWarning, match="random weights"):
+        original = CNNFeaturizer(
+            "resnet18", weights=None, random_state=3, layer="layer3", sampler=FrameSampler(n_frames=2, size=64)
+        ).fit()
+    config = original.feature_config()
+    with pytest.warns(UserWarning, match="random weights"):
+        rebuilt = CNNFeaturizer.from_feature_config(config, cache_dir=tmp_path).fit()
+    assert rebuilt.feature_config() == config
+    assert rebuilt.cache_dir == tmp_path
+    with pytest.raises(ValueError, match="not a weights identity"):
+        weights_from_identity("somewhere:else")

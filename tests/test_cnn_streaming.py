@@ -1,6 +1,5 @@
 """Streaming from paths, the resumable cache, worker decoding and failures."""
 
-import glob
 import os
 import subprocess
 import sys
@@ -11,6 +10,7 @@ import pytest
 from _extract_worker import featurizer
 
 from skmem import CNNFeaturizer, FrameSampler, PrecomputedFeatureLoader
+from skmem.features.cache import FeatureConfigError, cache_entries
 from skmem.video import VideoDecodeError
 
 WORKER = os.path.join(os.path.dirname(__file__), "_extract_worker.py")
@@ -35,7 +35,7 @@ def count_forward_frames(model):
 
 
 def entries(folder):
-    return sorted(glob.glob(os.path.join(folder, "*__*.npy")))
+    return sorted(cache_entries(folder).values())
 
 
 @pytest.mark.parametrize("n_workers", [0, 2])
@@ -57,21 +57,30 @@ def test_second_run_reads_the_cache(clips, reference, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "change",
+    "change,setting",
     [
-        {"sampler": FrameSampler(n_frames=2, size=64, strategy="fps")},
-        {"sampler": FrameSampler(n_frames=2, size=48)},
-        {"random_state": 1},
-        {"autocast": True},
-        {"layer": "layer4"},
+        ({"sampler": FrameSampler(n_frames=2, size=64, strategy="fps")}, "fps"),
+        ({"sampler": FrameSampler(n_frames=2, size=48)}, "48"),
+        ({"random_state": 1}, "random:1"),
+        ({"autocast": True}, "bfloat16"),
+        ({"layer": "layer4"}, "layer4"),
     ],
     ids=["strategy", "size", "weights", "autocast", "layer"],
 )
-def test_changing_a_keyed_setting_misses(clips, tmp_path, change):
+def test_a_folder_of_another_configuration_is_refused(clips, tmp_path, change, setting):
     featurizer(tmp_path).transform(clips[:2])
     changed = featurizer(tmp_path, **change)
-    changed.transform(clips[:2])
-    assert changed.cache_stats_["hits"] == 0 and changed.cache_stats_["misses"] == 2
+    with pytest.raises(FeatureConfigError, match=str(tmp_path)) as error:
+        changed.transform(clips[:2])
+    assert setting in str(error.value) and "random:0" in str(error.value)  # both configurations
+    assert len(entries(tmp_path)) == 2
+
+
+def test_runtime_settings_share_the_folder(clips, tmp_path):
+    featurizer(tmp_path).transform(clips[:2])
+    other = featurizer(tmp_path, batch_size=4, n_workers=1, sampler=FrameSampler(n_frames=2, size=64, n_jobs=2))
+    other.transform(clips[:2])
+    assert other.cache_stats_["hits"] == 2
 
 
 def test_modified_clip_misses(clips, tmp_path):
@@ -121,6 +130,8 @@ def test_killed_run_resumes_to_the_same_features(clips, reference, tmp_path):
 def test_two_processes_share_one_cache(clips, reference, tmp_path):
     processes = [subprocess.Popen([sys.executable, WORKER, str(tmp_path), *clips]) for _ in range(2)]
     assert [p.wait(timeout=300) for p in processes] == [0, 0]
+    assert sorted(cache_entries(tmp_path)) == sorted(os.path.basename(c) for c in clips)  # each clip once
+    assert [n for n in os.listdir(tmp_path) if n.startswith(".tmp-")] == []
     check = featurizer(tmp_path)
     np.testing.assert_allclose(check.transform(clips), reference, rtol=1e-4, atol=1e-5)
     assert check.cache_stats_ == {"hits": len(clips), "misses": 0, "corrupt": 0}
@@ -154,7 +165,8 @@ def test_warn_keeps_the_rest_of_the_batch(clips, reference, broken_clip, tmp_pat
 def test_extract_writes_files_the_loader_reads(clips, reference, tmp_path):
     model = featurizer(tmp_path)
     files = model.extract(clips[:3])
-    assert files == [model._cache().entry(c) for c in clips[:3]] and all(os.path.exists(f) for f in files)
+    listed = cache_entries(tmp_path)
+    assert files == [listed[os.path.basename(c)] for c in clips[:3]] and all(os.path.exists(f) for f in files)
     loaded = PrecomputedFeatureLoader(kind="npy", root=str(tmp_path), aggregate="stack").fit(clips[:3]).transform(clips[:3])
     np.testing.assert_allclose(loaded, reference[:3], rtol=1e-4, atol=1e-5)
 
@@ -172,6 +184,8 @@ def test_cache_needs_a_sampler_and_extract_needs_a_cache(tmp_path, clips):
         featurizer(None).extract(clips[:1])
     with pytest.raises(ValueError, match="n_workers"):
         featurizer(None, n_workers=-1)
+    with pytest.raises(ValueError, match="n_shards"):
+        featurizer(tmp_path).extract(clips[:1], n_shards=0)
     with pytest.raises(ValueError, match="n_frames"):
         featurizer(None, sampler=FrameSampler(n_frames=0))
     with pytest.raises(ValueError, match="autocast"):
@@ -184,3 +198,29 @@ def test_cuda_streaming_matches_cpu(clips, reference, autocast):
     features = featurizer(None, device="cuda", autocast=autocast, n_workers=2).transform(clips)
     tolerance = 0.05 * np.abs(reference).max() if autocast else 1e-3
     np.testing.assert_allclose(features, reference, rtol=0.1 if autocast else 1e-3, atol=tolerance)
+
+
+@pytest.fixture
+def damaged_clip(tmp_path):
+    """A VP8 clip of 7 s of noise cut after 30% of its bytes: the container still declares 7 s."""
+    from skmem.video import write_video
+
+    frames = np.random.default_rng(0).integers(0, 256, (168, 64, 80, 3), dtype=np.uint8)
+    whole = tmp_path / "noise.webm"
+    write_video(whole, frames, fps=24, codec="vp8", options={"deadline": "realtime", "cpu-used": 8})
+    path = tmp_path / "cut.webm"
+    path.write_bytes(whole.read_bytes()[: int(whole.stat().st_size * 0.3)])
+    return str(path)
+
+
+def test_damage_found_in_workers_is_reported_here(clips, damaged_clip, tmp_path):
+    model = featurizer(tmp_path / "cache", n_workers=2)
+    with pytest.warns(UserWarning, match="cut.webm.*damaged clip"):
+        features = model.transform([clips[0], damaged_clip])
+    assert model.damaged_paths_ == [damaged_clip] and model.failed_paths_ == []
+    assert np.abs(features[1]).sum() > 0  # its decodable frames are featurized
+    strict = featurizer(tmp_path / "strict")
+    strict.sampler.set_params(on_damaged="raise")
+    with pytest.raises(VideoDecodeError, match="cut.webm"):
+        strict.transform([clips[0], damaged_clip])
+    assert len(entries(tmp_path / "strict")) == 1  # the clip before it stays cached

@@ -48,3 +48,10 @@ def test_real_weights_map_the_cat_and_plot(tmp_path):
     assert isinstance(figure, Figure)
     figure.savefig(tmp_path / "cam.png")
     assert (tmp_path / "cam.png").stat().st_size > 10_000
+
+
+def test_maps_of_a_featurizer_whose_network_is_not_built_yet(random_featurizer):
+    frames = np.random.default_rng(1).integers(0, 256, (1, 224, 224, 3), dtype=np.uint8)
+    maps = class_activation_maps(random_featurizer, frames)
+    assert maps.shape == (1, 224, 224)
+    np.testing.assert_array_equal(network_view(random_featurizer, frames).shape, (1, 224, 224, 3))

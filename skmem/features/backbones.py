@@ -5,11 +5,8 @@ what input it expects (size, normalisation), where its pooled penultimate
 features are read (an FX graph node) and which layer is its classifier.
 """
 
-import collections
-import copy
 import os
 import re
-import warnings
 from dataclasses import dataclass
 
 import torch
@@ -17,7 +14,15 @@ from torchvision.models import get_model, get_model_weights
 
 from skmem.features.resmem import ResMemNet, load_resmem_state, resmem_identity
 
-__all__ = ["Backbone", "BACKBONES", "get_backbone", "build_network", "weights_identity"]
+__all__ = [
+    "Backbone",
+    "BACKBONES",
+    "build_network",
+    "get_backbone",
+    "skeleton",
+    "weights_from_identity",
+    "weights_identity",
+]
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -106,16 +111,12 @@ def _is_checkpoint_path(weights):
     )
 
 
-_RECENT = collections.OrderedDict()  # (backbone, weights identity) -> network
-_RECENT_SIZE = 2
-
-
 def build_network(backbone, weights, random_state=None):
     """Build ``backbone`` with ``weights`` in eval mode, on the CPU.
 
-    The last two networks built are kept in memory, so refitting the same
-    featurizer (once per cross-validation fold, say) copies instead of
-    reloading.
+    Every call builds (and reads the weights) anew; callers keep the network
+    they need (:class:`~skmem.CNNFeaturizer` builds it only when a clip must
+    be computed).
 
     Parameters
     ----------
@@ -125,7 +126,7 @@ def build_network(backbone, weights, random_state=None):
         ``"ResNet50_Weights.IMAGENET1K_V2"``), downloaded into the torch hub
         cache on first use (resmem backbones: ``"DEFAULT"`` loads the resmem
         package's weights, offline); a local checkpoint path; or None for
-        random weights (warns).
+        random weights.
     random_state : int or None
         Seed of the random initialisation when ``weights`` is None.
 
@@ -135,20 +136,35 @@ def build_network(backbone, weights, random_state=None):
     identity : str
         Names the weights exactly (for cache keys).
     """
-    if weights is None:
-        warnings.warn(
-            f"{backbone.name} runs with random weights (weights=None): its features carry no "
-            "pretrained knowledge; pass weights='DEFAULT' or a checkpoint path for pretrained ones",
-            stacklevel=3,
-        )
     identity = weights_identity(backbone, weights, random_state)
-    key = (backbone, identity)
-    if key not in _RECENT:
-        _RECENT[key] = _load(backbone, weights, random_state).eval()
-        while len(_RECENT) > _RECENT_SIZE:
-            _RECENT.popitem(last=False)
-    _RECENT.move_to_end(key)
-    return copy.deepcopy(_RECENT[key]), identity
+    return _load(backbone, weights, random_state).eval(), identity
+
+
+def skeleton(backbone, weights):
+    """The network ``build_network`` would build, on the meta device: shapes, no weights.
+
+    A checkpoint is only checked (its class count, entry names and shapes
+    must match ``backbone``), reading its index without its tensors where the
+    file format allows.
+    """
+    num_classes, aux_logits = 1000, False
+    checkpoint = weights is not None and _is_checkpoint_path(weights)
+    if checkpoint:
+        path = os.path.abspath(os.fspath(weights))
+        state = _read_checkpoint(backbone, path)
+        num_classes = state[f"{backbone.head}.weight"].shape[0] if backbone.head is not None else 1000
+        aux_logits = any(k.startswith("AuxLogits.") for k in state)
+    with torch.device("meta"):
+        network = _construct(backbone, num_classes=num_classes, aux_logits=aux_logits)
+    if checkpoint:
+        expected = {k: tuple(v.shape) for k, v in network.state_dict().items()}
+        found = {k: tuple(v.shape) for k, v in state.items()}
+        if expected != found:
+            odd = sorted(set(expected) ^ set(found)) or sorted(k for k in expected if expected[k] != found[k])
+            raise ValueError(f"{path}: does not match {backbone.name}: entries differ, e.g. {odd[:3]}")
+    if backbone.builder == "inception_v3":
+        network.aux_logits, network.AuxLogits = False, None
+    return network.eval()
 
 
 def weights_identity(backbone, weights, random_state=None):
@@ -167,6 +183,24 @@ def weights_identity(backbone, weights, random_state=None):
             )
         return resmem_identity()
     return f"torchvision:{_torchvision_weights(backbone, str(weights))}"
+
+
+def weights_from_identity(identity):
+    """The ``(weights, random_state)`` settings that give ``identity`` (see :func:`weights_identity`).
+
+    The identity of a checkpoint names its path: the file must still be
+    there (and unchanged, which building the network then checks).
+    """
+    kind, _, rest = str(identity).partition(":")
+    if kind == "random":
+        return None, int(rest)
+    if kind == "file":
+        return rest.rsplit(":", 2)[0], None
+    if kind == "torchvision":
+        return rest, None
+    if kind.startswith("resmem-"):
+        return "DEFAULT", None
+    raise ValueError(f"not a weights identity recorded by skmem: {identity!r}")
 
 
 def _load(backbone, weights, random_state):
@@ -237,9 +271,15 @@ def _clean_state_dict(state, path):
     return cleaned
 
 
-def _from_checkpoint(backbone, path):
+def _read_checkpoint(backbone, path, mmap=True):
+    """The cleaned state dict of a checkpoint, its tensors memory-mapped where possible."""
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
+        except RuntimeError:
+            if not mmap:
+                raise
+            state = torch.load(path, map_location="cpu", weights_only=True)  # legacy format: no mmap
     except Exception as exc:  # torch raises several types for unreadable files
         raise ValueError(f"{path}: not a readable PyTorch checkpoint ({exc})") from exc
     state = _clean_state_dict(state, path)
@@ -248,9 +288,14 @@ def _from_checkpoint(backbone, path):
         raise ValueError(
             f"{path}: no {head_key!r} entry; it does not look like a {backbone.name} checkpoint"
         )
+    return state
+
+
+def _from_checkpoint(backbone, path):
+    state = _read_checkpoint(backbone, path, mmap=False)
     network = _construct(
         backbone,
-        num_classes=state[head_key].shape[0] if backbone.head is not None else 1000,
+        num_classes=state[f"{backbone.head}.weight"].shape[0] if backbone.head is not None else 1000,
         aux_logits=any(k.startswith("AuxLogits.") for k in state),
     )
     try:

@@ -11,9 +11,13 @@ __all__ = ["ClipDataset", "clip_loader"]
 class ClipDataset(Dataset):
     """Clips decoded by a :class:`~skmem.FrameSampler`, one item per clip.
 
-    An item is ``(index, frames, error)``: ``frames`` a uint8 tensor
-    ``(T, H, W, 3)``, or None with ``error`` the :class:`VideoDecodeError`
-    when the clip could not be read (so one bad clip never sinks a batch).
+    An item is ``(index, frames, damage, error)``: ``frames`` a uint8 tensor
+    ``(T, H, W, 3)`` and ``damage`` the sampler's
+    :class:`~skmem.video.ClipDamage` or None; or ``frames`` None with
+    ``error`` the :class:`VideoDecodeError` when the clip could not be read
+    (so one bad clip never sinks a batch). The sampler's ``on_damaged`` is
+    not applied here: the caller applies ``sampler.handle_damage(damage)`` in
+    its own process.
     """
 
     def __init__(self, paths, sampler, indices):
@@ -27,9 +31,10 @@ class ClipDataset(Dataset):
     def __getitem__(self, item):
         index = self.indices[item]
         try:
-            return index, torch.from_numpy(self.sampler.sample_clip(self.paths[index])), None
+            frames, damage = self.sampler.decode(self.paths[index])
         except VideoDecodeError as exc:
-            return index, None, exc
+            return index, None, None, exc
+        return index, torch.from_numpy(frames), damage, None
 
 
 def _as_list(items):

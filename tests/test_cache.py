@@ -1,0 +1,211 @@
+"""Cache provenance and integrity: real kills, concurrent writers, rewrites, read-only folders."""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from _extract_worker import featurizer
+
+from skmem import FrameSampler
+from skmem.features.cache import (
+    CONFIG_FILE,
+    FORMAT_VERSION,
+    FeatureCache,
+    FeatureConfigError,
+    cache_entries,
+    read_config,
+)
+
+WORKER = os.path.join(os.path.dirname(__file__), "_extract_worker.py")
+
+
+@pytest.fixture(scope="module")
+def clips(generated_clips):
+    return list(generated_clips[0][:4])
+
+
+@pytest.fixture(scope="module")
+def reference(clips):
+    return featurizer(None, sampler=None).transform(FrameSampler(n_frames=2, size=64).fit_transform(clips))
+
+
+def temporaries(folder):
+    return [n for n in os.listdir(folder) if n.startswith(".tmp-")]
+
+
+def test_config_is_recorded_and_read(clips, tmp_path):
+    model = featurizer(tmp_path)
+    model.transform(clips[:1])
+    config = read_config(tmp_path)
+    assert config == {"format_version": FORMAT_VERSION, **json.loads(json.dumps(model.feature_config()))}
+    assert config["precision"] == "float32" and config["sampler"]["n_frames"] == 2 and config["layer"] is None
+    assert read_config(tmp_path / "elsewhere") is None
+    (tmp_path / CONFIG_FILE).write_text("{not json")
+    with pytest.raises(ValueError, match=CONFIG_FILE):
+        read_config(tmp_path)
+
+
+def test_kill_inside_the_save_window_then_read_and_resume(clips, reference, tmp_path):
+    run = subprocess.run(
+        [sys.executable, WORKER, str(tmp_path), *clips],
+        env={**os.environ, "SKMEM_TEST_KILL_AT_SAVE": "3"},
+        stderr=subprocess.DEVNULL,
+        timeout=300,
+    )
+    assert run.returncode == -9
+    assert len(temporaries(tmp_path)) == 1  # the third entry, complete but never renamed
+    assert sorted(cache_entries(tmp_path)) == sorted(os.path.basename(c) for c in clips[:2])
+    resumed = featurizer(tmp_path)
+    features = resumed.transform(clips)
+    assert resumed.cache_stats_ == {"hits": 2, "misses": 2, "corrupt": 0}
+    np.testing.assert_allclose(features, reference, rtol=1e-4, atol=1e-5)
+    assert temporaries(tmp_path) == []  # its writer is dead: removed
+
+
+def test_only_temporary_files_of_dead_writers_are_removed(tmp_path):
+    host = socket.gethostname()
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(finished.stdout)
+    names = {
+        "live": f".tmp-{host}@{os.getpid()}@aa.npy",
+        "dead": f".tmp-{host}@{dead_pid}@bb.npy",
+        "other_host": f".tmp-elsewhere.example@{dead_pid}@cc.npy",
+        "old_other_host": f".tmp-elsewhere.example@{dead_pid}@dd.npy",
+    }
+    for name in names.values():
+        (tmp_path / name).write_bytes(b"partial")
+    old = time.time() - 3 * 24 * 3600
+    os.utime(tmp_path / names["old_other_host"], (old, old))
+    FeatureCache(tmp_path, {"backbone": "x"})
+    assert sorted(temporaries(tmp_path)) == sorted([names["live"], names["other_host"]])
+    assert cache_entries(tmp_path) == {}
+
+
+def test_cache_entries_are_named_by_clip_file_and_duplicates_are_an_error(tmp_path):
+    (tmp_path / "video1.webm__0123456789abcdef.npy").write_bytes(b"")
+    (tmp_path / "a__b.mp4__fedcba9876543210.npy").write_bytes(b"")
+    (tmp_path / ".tmp-host@1@x.npy").write_bytes(b"")
+    (tmp_path / "plain.npy").write_bytes(b"")
+    assert sorted(cache_entries(tmp_path)) == ["a__b.mp4", "video1.webm"]
+    (tmp_path / "video1.webm__1111111111111111.npy").write_bytes(b"")
+    with pytest.raises(ValueError, match="'video1.webm' has 2 cache entries"):
+        cache_entries(tmp_path)
+
+
+def test_two_clips_of_one_name_cannot_share_a_cache(clips, tmp_path):
+    twin = tmp_path / "other"
+    twin.mkdir()
+    shutil.copy(clips[0], twin)
+    with pytest.raises(ValueError, match="share the file name"):
+        featurizer(tmp_path / "cache").transform([clips[0], str(twin / os.path.basename(clips[0]))])
+
+
+def same_size_copies(source_a, source_b, target):
+    """Write ``source_a`` at ``target`` and return ``source_b``'s bytes padded to the same size."""
+    a, b = open(source_a, "rb").read(), open(source_b, "rb").read()
+    size = max(len(a), len(b))
+    with open(target, "wb") as fh:
+        fh.write(a + b"\0" * (size - len(a)))
+    return b + b"\0" * (size - len(b))
+
+
+def test_same_size_same_mtime_rewrite_is_recomputed(clips, reference, tmp_path):
+    clip = str(tmp_path / "clip.webm")
+    replacement = same_size_copies(clips[0], clips[1], clip)
+    cache = tmp_path / "cache"
+    np.testing.assert_allclose(featurizer(cache).transform([clip])[0], reference[0], rtol=1e-4, atol=1e-5)
+    stat = os.stat(clip)
+    with open(clip, "r+b") as fh:  # in place: same inode, same size
+        fh.write(replacement)
+    os.utime(clip, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert (os.stat(clip).st_size, os.stat(clip).st_mtime_ns) == (stat.st_size, stat.st_mtime_ns)
+    rerun = featurizer(cache)
+    np.testing.assert_allclose(rerun.transform([clip])[0], reference[1], rtol=1e-4, atol=1e-5)
+    assert rerun.cache_stats_["misses"] == 1 and list(cache_entries(cache)) == ["clip.webm"]
+
+
+def test_content_key_survives_moving_the_dataset(clips, reference, tmp_path):
+    first, moved = tmp_path / "first", tmp_path / "moved"
+    first.mkdir()
+    for clip in clips[:2]:
+        shutil.copy(clip, first)
+    featurizer(tmp_path / "cache", cache_key="content").transform([str(first / os.path.basename(c)) for c in clips[:2]])
+    first.rename(moved)
+    rerun = featurizer(tmp_path / "cache", cache_key="content")
+    features = rerun.transform([str(moved / os.path.basename(c)) for c in clips[:2]])
+    assert rerun.cache_stats_["hits"] == 2
+    np.testing.assert_allclose(features, reference[:2], rtol=1e-4, atol=1e-5)
+
+
+def test_a_clip_that_now_fails_never_falls_back_to_its_old_entry(clips, tmp_path):
+    clip = tmp_path / "clip.webm"
+    shutil.copy(clips[0], clip)
+    featurizer(tmp_path / "cache").transform([str(clip)])
+    clip.write_bytes(clip.read_bytes()[:40])  # truncated: no frame decodes
+    model = featurizer(tmp_path / "cache")
+    model.sampler.set_params(on_error="warn")
+    with pytest.warns(UserWarning, match="clip.webm"):
+        features = model.transform([str(clip)])
+    assert model.failed_paths_ == [str(clip)] and (features == 0).all()
+    assert cache_entries(tmp_path / "cache") == {}
+
+
+def test_files_follow_the_umask(clips, tmp_path):
+    previous = os.umask(0o027)
+    try:
+        featurizer(tmp_path / "cache").transform(clips[:1])
+    finally:
+        os.umask(previous)
+    modes = {name: os.stat(tmp_path / "cache" / name).st_mode & 0o777 for name in os.listdir(tmp_path / "cache")}
+    assert len(modes) == 2 and set(modes.values()) == {0o640}
+
+
+def read_only_run(cache, clips, report):
+    """Run the worker on ``cache`` mounted read-only (root: a private read-only bind mount)."""
+    env = {**os.environ, "SKMEM_TEST_REPORT": str(report)}
+    command = [sys.executable, WORKER, str(cache), *clips]
+    if os.geteuid() != 0:
+        os.chmod(cache, 0o555)
+        return subprocess.run(command, env=env, timeout=300)
+    if shutil.which("unshare") is None:
+        pytest.skip("running as root, where only a read-only mount makes a folder unwritable, and unshare is missing")
+    probe = subprocess.run(["unshare", "-m", "mount", "--bind", "-o", "ro", str(cache), str(cache)], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip(f"running as root and cannot mount a read-only folder here: {probe.stderr.decode().strip()}")
+    script = 'mount --bind -o ro "$1" "$1" && shift && exec "$@"'
+    return subprocess.run(["unshare", "-m", "sh", "-c", script, "sh", str(cache), *command], env=env, timeout=300)
+
+
+def test_read_only_cache_with_a_corrupt_entry_computes_in_memory_with_one_warning(clips, reference, tmp_path):
+    cache = tmp_path / "cache"
+    featurizer(cache).transform(clips[:3])
+    victim = cache_entries(cache)[os.path.basename(clips[1])]
+    with open(victim, "r+b") as fh:
+        fh.truncate(100)
+    report = tmp_path / "report.npy"
+    try:
+        assert read_only_run(cache, clips, report).returncode == 0
+    finally:
+        os.chmod(cache, 0o755)
+    np.testing.assert_allclose(np.load(report), reference, rtol=1e-4, atol=1e-5)
+    messages = json.loads(open(str(report) + ".json").read())
+    assert sum("not writable" in m for m in messages) == 1, messages
+    assert sum("corrupt cache entry" in m for m in messages) == 1, messages
+    assert os.path.getsize(victim) == 100 and len(cache_entries(cache)) == 3  # nothing changed in the folder
+
+
+def test_a_folder_of_another_or_no_recorded_configuration_is_refused(tmp_path):
+    FeatureCache(tmp_path / "a", {"backbone": "resnet18", "layer": None})
+    FeatureCache(tmp_path / "a", {"layer": None, "backbone": "resnet18"})  # same configuration
+    with pytest.raises(FeatureConfigError, match=r"a: holds features made with .*resnet18.*, not .*resnet50"):
+        FeatureCache(tmp_path / "a", {"backbone": "resnet50", "layer": None})
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "video1__0123456789abcdef.npy").write_bytes(b"")
+    with pytest.raises(FeatureConfigError, match="no skmem-cache.json"):
+        FeatureCache(tmp_path / "old", {"backbone": "resnet18"})

@@ -1,0 +1,40 @@
+"""Sharded extraction as tasks of the active joblib backend (a real 2-worker Dask cluster)."""
+
+import os
+
+import numpy as np
+import pytest
+from _extract_worker import featurizer
+from joblib import parallel_config
+
+from skmem.features.cache import cache_entries
+
+distributed = pytest.importorskip("distributed")
+
+
+@pytest.fixture(scope="module")
+def clips(generated_clips):
+    return [str(p) for p in generated_clips[0][:6]]
+
+
+def test_sharded_extract_on_a_dask_cluster_matches_one_process(clips, tmp_path):
+    broken = tmp_path / "broken.webm"
+    broken.write_bytes(b"\x1a\x45\xdf\xa3" + b"garbage" * 100)
+    single = featurizer(tmp_path / "single")
+    expected = [np.load(f) for f in single.extract(clips)]
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster, distributed.Client(cluster) as client:
+        model = featurizer(tmp_path / "sharded")
+        model.sampler.set_params(on_error="warn")
+        with parallel_config(backend="dask"), pytest.warns(UserWarning, match="broken.webm"):
+            files = model.extract(clips + [str(broken)], n_shards=3)
+        workers = {w["id"] for w in client.scheduler_info()["workers"].values()}
+    assert len(workers) == 2
+    assert files[-1] is None and model.failed_paths_ == [str(broken)]
+    assert sorted(cache_entries(tmp_path / "sharded")) == sorted(os.path.basename(c) for c in clips)
+    for path, reference in zip(files[:-1], expected):
+        np.testing.assert_allclose(np.load(path), reference, rtol=1e-4, atol=1e-5)
+    assert model.cache_stats_ == {"hits": 0, "misses": 7, "corrupt": 0}
+    rerun = featurizer(tmp_path / "sharded")
+    assert rerun.extract(clips, n_shards=2) == files[:-1] and rerun.cache_stats_["hits"] == len(clips)
