@@ -145,3 +145,24 @@ def write_memento_csvs(folder, rng, *, n_videos=6, prefix="train", wide=True, wi
 
 def _quote(text):
     return '"' + text.replace('"', '""') + '"'
+
+
+def write_feature_matrix(path, matrix, *, dirty=True):
+    """A feature matrix as shared: ``.npy``, ``.npz`` (one array), or text rows.
+
+    Text is comma-separated in ``.csv`` and space-separated otherwise, with
+    the line ends of ``write_text``. Returns the array as written (text keeps
+    six significant digits).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
+        np.save(path, matrix)
+        return np.asarray(matrix)
+    if suffix == ".npz":
+        np.savez(path, features=matrix)
+        return np.asarray(matrix)
+    sep = "," if suffix == ".csv" else " "
+    write_text(path, [dense_line(row, sep) for row in matrix], dirty=dirty)
+    return np.array([[float(f"{v:.6g}") for v in row] for row in matrix])

@@ -13,10 +13,12 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from skmem import PrecomputedFeatureLoader
+from skmem._params import InvalidParameterError
+from skmem.features.cache import CONFIG_FILE, FeatureCache, FeatureConfigError, read_config
 from skmem.features.descriptors import DescriptorFormatError
-from skmem.features.precomputed import _CACHE
+from skmem.features.precomputed import ParsedFileCache, feature_index, read_id_list
 
-from _mediaeval_files import write_mediaeval_features, write_text
+from _mediaeval_files import write_feature_matrix, write_mediaeval_features, write_text
 
 N_CLIPS = 4
 IDS = [f"video{n}" for n in range(1, N_CLIPS + 1)]
@@ -91,6 +93,7 @@ def test_id_forms_resolve_to_the_same_clip(features):
     X = loader.transform(forms)
     assert np.all(X == X[0])
     np.testing.assert_array_equal(X[0], loader.transform(["video3"])[0])
+    assert not np.array_equal(X[0], loader.transform(["video2"])[0])
 
 
 def test_root_may_be_the_kind_folder_or_its_parent(features):
@@ -196,14 +199,20 @@ def test_colorhistogram_line_count_and_orb_row_width(tmp_path):
         PrecomputedFeatureLoader("ORB", tmp_path, keyframes=(0,)).fit(["video1"])
 
 
-def test_edited_file_is_parsed_again(tmp_path):
+def test_cached_file_is_parsed_again_after_a_rewrite_of_same_size_and_mtime(tmp_path):
     path = write_text(tmp_path / "C3D" / "video1.txt", ["1 2 3"])
-    loader = PrecomputedFeatureLoader("C3D", tmp_path).fit(["video1"])
+    loader = PrecomputedFeatureLoader("C3D", tmp_path, cache_size=1).fit(["video1"])
     np.testing.assert_array_equal(loader.transform(["video1"]), [[1, 2, 3]])
+    assert loader.cache_info().hits == 1  # the transform was served by the cache
+    stat = os.stat(path)
     write_text(path, ["4 5 6"])
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert os.stat(path).st_size == stat.st_size and os.stat(path).st_mtime_ns == stat.st_mtime_ns
+    np.testing.assert_array_equal(loader.transform(["video1"]), [[4, 5, 6]])
+    write_text(path, ["7 8 9"])
     stamp = time.time() + 5
     os.utime(path, (stamp, stamp))
-    np.testing.assert_array_equal(loader.transform(["video1"]), [[4, 5, 6]])
+    np.testing.assert_array_equal(loader.transform(["video1"]), [[7, 8, 9]])
 
 
 _FORMAT_CASES = [("HMP", "video1.txt"), ("C3D", "video1.txt"), ("aesthetics", "video1.txt"),
@@ -223,6 +232,21 @@ def test_random_bytes_parse_or_raise_the_loaders_error(data, case):
             assert name in str(exc)
         else:
             assert X.shape[0] == 1 and np.all(np.isfinite(X))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.binary(max_size=200), name=st.sampled_from(["m.csv", "m.txt", "m.npy", "m.npz"]))
+def test_random_matrix_bytes_parse_or_raise_the_loaders_error(data, name):
+    with tempfile.TemporaryDirectory() as folder:
+        Path(folder, name).write_bytes(data)
+        write_text(Path(folder, "ids.txt"), ["video1"])
+        loader = PrecomputedFeatureLoader("matrix", Path(folder, name), ids_file=Path(folder, "ids.txt"))
+        try:
+            X = loader.fit_transform(["video1"])
+        except DescriptorFormatError as exc:
+            assert name in str(exc)
+        else:
+            assert X.shape == (1, loader.dim_) and np.all(np.isfinite(X))
 
 
 @settings(max_examples=25, deadline=None)
@@ -269,32 +293,248 @@ def test_one_missing_keyframe_makes_the_clip_missing(tmp_path):
 
 
 # ---------------------------------------------------------------------- npy
-def test_npy_plain_files_and_feature_cache(tmp_path):
+def test_npy_plain_folder_skips_hidden_and_temporary_files(tmp_path):
     rng = np.random.default_rng(1)
     plain = rng.random((8, 16)).astype(np.float32)
+    other = rng.random((8, 16)).astype(np.float32)
     np.save(tmp_path / "video1.npy", plain)
-    old = rng.random((8, 16)).astype(np.float32)
-    new = rng.random((8, 16)).astype(np.float32)
-    np.save(tmp_path / "clip2__0123456789abcdef.npy", old)
-    np.save(tmp_path / "clip2__fedcba9876543210.npy", new)
-    os.utime(tmp_path / "clip2__0123456789abcdef.npy", (1e9, 1e9))
-    np.save(tmp_path / "clip20__aaaaaaaaaaaaaaaa.npy", old)  # must not be taken for clip2
-    np.save(tmp_path / "video1__bbbbbbbbbbbbbbbb.npy", new)  # the plain file wins
+    np.save(tmp_path / "clip2.npy", other)
+    np.save(tmp_path / ".tmp-host@1@abcdef.npy", other)  # a killed writer's leftover
+    (tmp_path / "notes.txt").write_text("not features")
+    assert set(feature_index(tmp_path)) == {"video1", "clip2"}
     loader = PrecomputedFeatureLoader("npy", tmp_path).fit(["video1", "clip2"])
-    X = loader.transform([1, "/videos/clip2.mp4"])
-    np.testing.assert_allclose(X, [plain.mean(0), new.mean(0)], rtol=1e-6)
+    assert loader.feature_config_ is None
+    X = loader.transform([1, "/videos/clip2.mp4", "video1.webm"])
+    np.testing.assert_allclose(X, [plain.mean(0), other.mean(0), plain.mean(0)], rtol=1e-6)
     S = PrecomputedFeatureLoader("npy", tmp_path, aggregate="stack").fit_transform(["video1", "clip2"])
     assert S.shape == (2, 8, 16)
-    np.testing.assert_array_equal(S[1], new)
+    np.testing.assert_array_equal(S[1], other)
+    with pytest.raises(FileNotFoundError, match=r"\.tmp-host@1@abcdef\.npy' does not exist"):
+        loader.transform([".tmp-host@1@abcdef.npy"])
 
 
 def test_npy_spatial_maps_average_time_and_locations(tmp_path):
     maps = np.random.default_rng(2).random((3, 49, 8)).astype(np.float32)
-    np.save(tmp_path / "a__0000000000000000.npy", maps)
+    np.save(tmp_path / "a.npy", maps)
     loader = PrecomputedFeatureLoader("npy", tmp_path)
     np.testing.assert_allclose(loader.fit_transform(["a"])[0], maps.mean(axis=(0, 1)), rtol=1e-5)
     stacked = PrecomputedFeatureLoader("npy", tmp_path, aggregate="stack").fit_transform(["a"])
     assert stacked.shape == (1, 3, 49, 8)
+    np.testing.assert_array_equal(stacked[0], maps)
+
+
+RESNET18 = {"backbone": "resnet18", "layer": None, "sampler": {"n_frames": 4}}
+RESNET34 = {"backbone": "resnet34", "layer": None, "sampler": {"n_frames": 2}}
+
+
+def _feature_cache(folder, config, features):
+    """A real cache folder of ``{clip file name: array}``, as CNNFeaturizer writes it."""
+    clips = folder / "clips"
+    clips.mkdir(parents=True, exist_ok=True)
+    cache = FeatureCache(folder / "features", config)
+    for name, array in features.items():
+        (clips / name).write_bytes(name.encode())
+        cache.save(clips / name, array)
+    return folder / "features"
+
+
+def test_npy_cache_folder_lists_clips_by_file_name_and_records_its_configuration(tmp_path):
+    rng = np.random.default_rng(4)
+    arrays = {"video10.webm": rng.random((4, 8)).astype(np.float32),
+              "video11.webm": rng.random((4, 8)).astype(np.float32)}
+    root = _feature_cache(tmp_path, RESNET18, arrays)
+    np.save(root / ".tmp-host@99999@0123456789ab.npy", arrays["video11.webm"])  # never an entry
+    assert sorted(feature_index(root)) == ["video10.webm", "video11.webm"]
+    loader = PrecomputedFeatureLoader("npy", root, aggregate="stack")
+    X = loader.fit_transform(["video10.webm", "video11", 10, tmp_path / "clips" / "video11.webm"])
+    np.testing.assert_array_equal(X, [arrays["video10.webm"], arrays["video11.webm"],
+                                      arrays["video10.webm"], arrays["video11.webm"]])
+    assert loader.feature_config_ == read_config(root)
+    assert loader.feature_config_["backbone"] == "resnet18"
+    with pytest.raises(FileNotFoundError, match="has no entry"):
+        loader.transform(["video12.webm"])
+
+
+def test_npy_transform_refuses_features_of_another_configuration(tmp_path):
+    rng = np.random.default_rng(5)
+    same = {"video1.webm": rng.random((4, 8)).astype(np.float32)}
+    a = _feature_cache(tmp_path / "a", RESNET18, {"video1.webm": rng.random((4, 8)).astype(np.float32)})
+    b = _feature_cache(tmp_path / "b", RESNET34, {"video1.webm": rng.random((4, 8)).astype(np.float32)})
+    c = _feature_cache(tmp_path / "c", RESNET18, same)
+    loader = PrecomputedFeatureLoader("npy", a).fit(["video1"])
+    with pytest.raises(FeatureConfigError) as info:
+        loader.set_params(root=b).transform(["video1"])
+    message = str(info.value)
+    assert "resnet18" in message and "resnet34" in message and str(a) in message and str(b) in message
+    assert "backbone ('resnet18' vs 'resnet34')" in message and "sampler.n_frames (4 vs 2)" in message
+    X = loader.set_params(root=c).transform(["video1"])  # same configuration: read from the new folder
+    np.testing.assert_allclose(X[0], same["video1.webm"].mean(0), rtol=1e-6)
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    np.save(plain / "video1.npy", same["video1.webm"])
+    with pytest.warns(UserWarning, match="records no feature configuration"):
+        loader.set_params(root=plain).transform(["video1"])
+
+
+def test_npy_folder_of_cache_entries_without_configuration_is_refused(tmp_path):
+    np.save(tmp_path / "clip2.webm__0123456789abcdef.npy", np.zeros((2, 4), np.float32))
+    with pytest.raises(FeatureConfigError, match=f"no {CONFIG_FILE}"):
+        PrecomputedFeatureLoader("npy", tmp_path).fit(["clip2.webm"])
+    with pytest.raises(FeatureConfigError, match=str(tmp_path)):
+        feature_index(tmp_path)
+
+
+def test_npy_cache_clips_sharing_a_stem_are_asked_for_by_file_name(tmp_path):
+    arrays = {"a.mp4": np.ones((2, 4), np.float32), "a.webm": np.zeros((2, 4), np.float32)}
+    root = _feature_cache(tmp_path, RESNET18, arrays)
+    loader = PrecomputedFeatureLoader("npy", root).fit(["a.mp4", "a.webm"])
+    np.testing.assert_array_equal(loader.transform(["a.webm", "a.mp4"])[:, 0], [0, 1])
+    with pytest.raises(ValueError, match=r"X row 1: 'a' matches 2 clips .*a\.mp4, a\.webm"):
+        loader.transform(["a.mp4", "a"])
+
+
+# ------------------------------------------------------------------- matrix
+MATRIX_IDS = ["video3.webm", "video1.webm", "video7.webm", "video2.webm"]
+
+
+@pytest.mark.parametrize("name", ["features.npy", "features.npz", "features.csv", "features.txt"])
+def test_matrix_rows_are_matched_by_id(tmp_path, name):
+    matrix = np.random.default_rng(6).random((4, 5))
+    written = write_feature_matrix(tmp_path / name, matrix)
+    write_text(tmp_path / "ids.txt", MATRIX_IDS)  # BOM, CRLF, no final newline
+    loader = PrecomputedFeatureLoader("matrix", tmp_path / name, ids_file=tmp_path / "ids.txt")
+    X = loader.fit_transform(["video1", 2, "/clips/video3.webm", "video7.webm"])
+    np.testing.assert_allclose(X, written[[1, 3, 0, 2]], rtol=1e-6)
+    assert loader.dim_ == 5 and loader.frame_shape_ == (1, 5)
+    stacked = PrecomputedFeatureLoader("matrix", tmp_path / name, ids_file=tmp_path / "ids.txt",
+                                       aggregate="stack").fit_transform(["video2"])
+    assert stacked.shape == (1, 1, 5)
+    np.testing.assert_allclose(stacked[0, 0], written[3], rtol=1e-6)
+
+
+def test_matrix_ids_from_a_csv_column_and_frames_averaged(tmp_path):
+    matrix = np.random.default_rng(8).random((3, 2, 4)).astype(np.float32)
+    np.save(tmp_path / "features.npy", matrix)
+    write_text(tmp_path / "ground-truth.csv", [
+        "video,short-term_memorability,nb_short-term_annotations",
+        "video10.webm,0.950,34", "video11.webm,0.800,30", "video12.webm,0.700,31"])
+    loader = PrecomputedFeatureLoader("matrix", tmp_path / "features.npy",
+                                      ids_file=tmp_path / "ground-truth.csv", id_column="video")
+    np.testing.assert_allclose(loader.fit_transform(["video12", "video10"]), matrix[[2, 0]].mean(axis=1), rtol=1e-6)
+    stacked = loader.set_params(aggregate="stack").fit_transform(["video11"])
+    np.testing.assert_array_equal(stacked[0], matrix[1])
+
+
+def test_matrix_missing_ids_follow_on_missing(tmp_path):
+    np.save(tmp_path / "m.npy", np.arange(6, dtype=np.float32).reshape(2, 3))
+    write_text(tmp_path / "ids.txt", ["video1", "video2"])
+    args = dict(kind="matrix", root=tmp_path / "m.npy", ids_file=tmp_path / "ids.txt")
+    with pytest.raises(FileNotFoundError, match=r"'video9' \(row 1\): it is not listed in .*ids\.txt"):
+        PrecomputedFeatureLoader(**args).fit(["video1", "video9"])
+    loader = PrecomputedFeatureLoader(**args, on_missing="nan")
+    with pytest.warns(UserWarning, match="1 clip"):
+        X = loader.fit_transform(["video2", "video9"])
+    np.testing.assert_array_equal(X[0], [3, 4, 5])
+    assert np.isnan(X[1]).all() and loader.missing_ == ["video9"]
+
+
+BAD_MATRICES = [
+    # (matrix file, its content, ids, id_column, error type, message)
+    ("m.csv", ["1,2", "3,4", "5,6"], ["a", "b"], None, DescriptorFormatError,
+     r"m\.csv: has 3 rows, but .*ids\.txt lists 2 ids"),
+    ("m.csv", ["1,2", "3,4"], ["a", "a.webm"], None, DescriptorFormatError,
+     r"ids\.txt, line 2: id 'a\.webm' repeats 'a' of line 1"),
+    ("m.csv", ["1,2", "3,4"], ["video10", "10"], None, DescriptorFormatError, r"ids\.txt, line 2: id '10' repeats"),
+    ("m.csv", ["1,2", "3,x"], ["a", "b"], None, DescriptorFormatError, r"m\.csv, line 2: non-numeric token 'x'"),
+    ("m.txt", ["1 2", "3 4 5"], ["a", "b"], None, DescriptorFormatError,
+     r"m\.txt, line 2: has 3 values, expected 2 \(as on line 1\)"),
+    ("m.csv", ["1,2", "3,inf"], ["a", "b"], None, DescriptorFormatError, r"m\.csv, line 2: non-finite value"),
+    ("m.csv", ["1,2", "3,4"], ["id", "a", "b"], "video", DescriptorFormatError,
+     r"ids\.txt: has no column 'video' \(columns: 'id'\)"),
+    ("m.csv", ["1,2", "3,4"], ["id,score", "a,0.5", " ,0.7"], "id", DescriptorFormatError,
+     r"ids\.txt, line 3: empty id in column 'id'"),
+]
+
+
+@pytest.mark.parametrize("name, rows, ids, column, error, message", BAD_MATRICES)
+def test_bad_matrix_or_id_list_names_the_file(tmp_path, name, rows, ids, column, error, message):
+    write_text(tmp_path / name, rows)
+    write_text(tmp_path / "ids.txt", ids)
+    loader = PrecomputedFeatureLoader("matrix", tmp_path / name, ids_file=tmp_path / "ids.txt", id_column=column)
+    with pytest.raises(error, match=message):
+        loader.fit(["a"])
+
+
+def test_bad_matrix_archives_and_missing_files(tmp_path):
+    write_text(tmp_path / "ids.txt", ["a", "b"])
+    np.savez(tmp_path / "two.npz", x=np.zeros((2, 3)), ids=np.zeros(2))
+    with pytest.raises(DescriptorFormatError, match=r"two\.npz: holds 2 arrays \(x, ids\); expected one"):
+        PrecomputedFeatureLoader("matrix", tmp_path / "two.npz", ids_file=tmp_path / "ids.txt").fit(["a"])
+    np.save(tmp_path / "flat.npy", np.zeros(2))
+    with pytest.raises(DescriptorFormatError, match=r"flat\.npy: has shape \(2,\); expected \(n_clips, D\)"):
+        PrecomputedFeatureLoader("matrix", tmp_path / "flat.npy", ids_file=tmp_path / "ids.txt").fit(["a"])
+    np.save(tmp_path / "m.npy", np.zeros((2, 3)))
+    with pytest.raises(InvalidParameterError, match="'ids_file' parameter"):
+        PrecomputedFeatureLoader("matrix", tmp_path / "m.npy").fit(["a"])
+    with pytest.raises(FileNotFoundError, match=r"ids_file .*nowhere\.txt"):
+        PrecomputedFeatureLoader("matrix", tmp_path / "m.npy", ids_file=tmp_path / "nowhere.txt").fit(["a"])
+    with pytest.raises(FileNotFoundError, match="is not a file"):
+        PrecomputedFeatureLoader("matrix", tmp_path, ids_file=tmp_path / "ids.txt").fit(["a"])
+
+
+def test_matrix_replaced_by_another_width_fails_at_transform(tmp_path):
+    write_text(tmp_path / "ids.txt", ["a", "b"])
+    np.save(tmp_path / "m.npy", np.zeros((2, 3), np.float32))
+    loader = PrecomputedFeatureLoader("matrix", tmp_path / "m.npy", ids_file=tmp_path / "ids.txt").fit(["a"])
+    np.save(tmp_path / "m.npy", np.zeros((2, 4), np.float32))
+    with pytest.raises(DescriptorFormatError, match=r"m\.npy: has 4 features, expected 3"):
+        loader.transform(["b"])
+
+
+def test_read_id_list_keeps_row_order(tmp_path):
+    write_text(tmp_path / "ids.txt", ["video3.webm", "", "video1.webm"])
+    assert read_id_list(tmp_path / "ids.txt") == ["video3.webm", "video1.webm"]
+
+
+# -------------------------------------------------------------------- cache
+def test_cache_is_off_unless_asked_for_and_fit_transform_parses_once(features):
+    root, _ = features
+    assert PrecomputedFeatureLoader("LBP", root).fit(IDS).cache_info() is None
+    n_files = 3 * N_CLIPS
+    once = PrecomputedFeatureLoader("LBP", root, cache_size=8)
+    X = once.fit_transform(IDS)
+    assert once.cache_info()[:3] == (0, n_files, n_files)  # hits, misses, files held
+    twice = PrecomputedFeatureLoader("LBP", root, cache_size=8)
+    np.testing.assert_array_equal(twice.fit(IDS).transform(IDS), X)
+    assert twice.cache_info()[:3] == (n_files, n_files, n_files)  # transform re-read what fit parsed
+
+
+def test_cache_is_bounded_and_belongs_to_one_loader(features):
+    root, _ = features
+    small = PrecomputedFeatureLoader("HMP", root, cache_size=0.0001)  # about 100 bytes: fewer than one file
+    small.fit_transform(IDS)
+    info = small.cache_info()
+    assert info.max_bytes == 104 and info.nbytes <= info.max_bytes and info.files == 0
+    loader = PrecomputedFeatureLoader("C3D", root, cache_size=8).fit(IDS)
+    assert loader.cache_info().files == N_CLIPS
+    assert clone(loader).cache_info() == (0, 0, 0, 0, 8 * 2**20)
+    state = pickle.dumps(loader)
+    loader.transform(IDS)
+    assert pickle.dumps(loader) == state  # the parsed files are not pickled
+    assert pickle.loads(state).cache_info().files == 0
+    assert loader.cache_info().files == N_CLIPS  # pickling leaves the loader's own cache alone
+
+
+def test_parsed_file_cache_drops_the_least_recently_used(tmp_path):
+    cache = ParsedFileCache(max_bytes=100)
+    a, b, c = (np.zeros(10, np.float32) for _ in range(3))  # 40 bytes each
+    cache.put("a", a)
+    cache.put("b", b)
+    assert cache.get("a") is a  # a is now the most recently used
+    cache.put("c", c)
+    assert cache.get("b") is None and cache.get("a") is a and cache.get("c") is c
+    cache.put("big", np.zeros(30, np.float32))  # 120 bytes: never kept
+    assert cache.get("big") is None and cache.info().nbytes == 80
 
 
 def test_npy_bad_arrays_name_the_file(tmp_path):
@@ -339,13 +579,44 @@ def test_estimator_contract(features):
         ({"keyframes": ()}, "keyframes"),
         ({"keyframes": (0, 0)}, "keyframes"),
         ({"keyframes": "0"}, "keyframes"),
+        ({"keyframes": (0, -56)}, "keyframes"),
+        ({"cache_size": -1}, "cache_size"),
+        ({"ids_file": 3}, "ids_file"),
+        ({"id_column": 0}, "id_column"),
+        ({"n_jobs": "all"}, "n_jobs"),
     ],
 )
 def test_bad_parameters_are_named(features, params, name):
     root, _ = features
     args = {"kind": "LBP", "root": root, **params}
-    with pytest.raises(ValueError, match=name):
-        PrecomputedFeatureLoader(**args).fit(IDS)
+    loader = PrecomputedFeatureLoader(**args)  # __init__ only stores
+    with pytest.raises(InvalidParameterError, match=f"'{name}' parameter of PrecomputedFeatureLoader"):
+        loader.fit(IDS)
+
+
+def test_unknown_parameter_fails_at_set_params(features):
+    root, _ = features
+    with pytest.raises(ValueError, match="on_mising"):
+        PrecomputedFeatureLoader("C3D", root).set_params(on_mising="nan")
+
+
+def test_refit_as_another_kind_keeps_no_attribute_of_the_old_one(features):
+    root, _ = features
+    loader = PrecomputedFeatureLoader("ColorHistogram", root).fit(IDS)
+    assert loader.n_channels_ == 3 and loader.n_features_out_ == 3 * 256
+    loader.set_params(kind="C3D").fit(IDS)
+    assert not hasattr(loader, "n_channels_")
+    assert loader.n_features_out_ == 101 and loader.transform(IDS).shape == (N_CLIPS, 101)
+
+
+def test_fitted_loader_reads_another_root_after_set_params(features, tmp_path):
+    root, truth = features
+    loader = PrecomputedFeatureLoader("C3D", root).fit(IDS)
+    other = np.random.default_rng(7).random(101)
+    write_text(tmp_path / "C3D" / "video1.txt", [" ".join(f"{v:.6g}" for v in other)])
+    X = loader.set_params(root=tmp_path).transform(["video1"])
+    np.testing.assert_allclose(X[0], other, rtol=1e-5)
+    assert loader.root_ == root / "C3D"  # the folder read at fit
 
 
 def test_bad_root_and_ids_are_named(features, tmp_path):
@@ -361,14 +632,14 @@ def test_bad_root_and_ids_are_named(features, tmp_path):
 def test_parallel_parsing_matches_sequential(tmp_path):
     rng = np.random.default_rng(3)
     ids = [f"video{n}" for n in range(1, 71)]
-    for name in ids:
-        write_text(tmp_path / "C3D" / f"{name}.txt", [" ".join(f"{v:.5f}" for v in rng.random(101))])
-    _CACHE.clear()
+    expected = rng.random((70, 101))
+    for name, values in zip(ids, expected):
+        write_text(tmp_path / "C3D" / f"{name}.txt", [" ".join(f"{v:.5f}" for v in values)])
     with parallel_config(backend="threading"):  # the same code path, without process start-up
-        parallel = PrecomputedFeatureLoader("C3D", tmp_path, n_jobs=2).fit_transform(ids)
-    _CACHE.clear()
-    sequential = PrecomputedFeatureLoader("C3D", tmp_path).fit_transform(ids)
+        parallel = PrecomputedFeatureLoader("C3D", tmp_path, n_jobs=2).fit_transform(ids[::-1])
+    sequential = PrecomputedFeatureLoader("C3D", tmp_path).fit_transform(ids[::-1])
     np.testing.assert_array_equal(parallel, sequential)
+    np.testing.assert_allclose(parallel, np.round(expected[::-1], 5), rtol=1e-6)
 
 
 def test_errors_survive_pickling():

@@ -15,14 +15,20 @@ Formats (see the MediaEval 2018 dataset notes):
 - sparse: ``index:value`` pairs (HMP is 1-based, InceptionV3 and
   ColorHistogram are 0-based); ColorHistogram has one line per colour channel;
 - rows: one vector per line (ORB key points);
-- npy: one array per clip, ``(D,)``, ``(T, D)`` or ``(T, L, D)``.
+- npy: one array per clip, ``(D,)``, ``(T, D)`` or ``(T, L, D)``;
+- matrix: one row per clip in one file (``.npy``, ``.npz`` holding one array,
+  or text: comma-separated in ``.csv``, whitespace-separated otherwise).
 """
+
+from pathlib import Path
 
 import numpy as np
 
 __all__ = [
     "DescriptorFormatError",
+    "read_lines",
     "parse_file",
+    "parse_matrix",
     "dense_vector",
     "sparse_vector",
     "channels_vector",
@@ -60,7 +66,7 @@ def _shorten(token, limit=40):
     return token if len(token) <= limit else token[:limit] + "..."
 
 
-def _read_lines(path):
+def read_lines(path):
     """Return ``[(line_number, text)]`` of the non-blank lines of a text file."""
     try:
         with open(path, "rb") as fh:
@@ -172,22 +178,40 @@ def _sparse_line(text, path, line):
     return keys, values.astype(np.float32)
 
 
-def _load_npy(path):
+def _load_array(path):
+    """The array of a ``.npy`` file, or the only array of a ``.npz`` archive."""
+    kind = ".npz archive" if Path(path).suffix.lower() == ".npz" else ".npy array"
     try:
-        array = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
+        loaded = np.load(path, allow_pickle=False)
+        if isinstance(loaded, np.lib.npyio.NpzFile):
+            with loaded:
+                names = loaded.files
+                if len(names) != 1:
+                    raise DescriptorFormatError(
+                        path, f"holds {len(names)} arrays ({', '.join(names) or 'none'}); expected one"
+                    )
+                loaded = loaded[names[0]]
+    except (FileNotFoundError, DescriptorFormatError):
         raise
     except Exception as exc:  # noqa: BLE001 - any failure means a corrupt file
-        raise DescriptorFormatError(path, f"is not a readable .npy array ({exc})") from None
+        raise DescriptorFormatError(path, f"is not a readable {kind} ({exc})") from None
+    return loaded
+
+
+def _finite_numbers(array, path, ndims, expected):
+    """``array`` as finite float32 of rank ``ndims``; ``expected`` describes the shapes."""
     if not isinstance(array, np.ndarray) or array.dtype.kind not in "biuf":
         raise DescriptorFormatError(path, f"holds {getattr(array, 'dtype', type(array))}, not numbers")
-    if array.ndim not in (1, 2, 3) or array.size == 0:
-        raise DescriptorFormatError(
-            path, f"has shape {array.shape}; expected (D,), (T, D) or (T, L, D) with values"
-        )
+    if array.ndim not in ndims or array.size == 0:
+        raise DescriptorFormatError(path, f"has shape {array.shape}; expected {expected} with values")
     array = np.asarray(array, dtype=np.float32)
     if not np.all(np.isfinite(array)):
         raise DescriptorFormatError(path, "contains NaN or infinity")
+    return array
+
+
+def _load_npy(path):
+    array = _finite_numbers(_load_array(path), path, (1, 2, 3), "(D,), (T, D) or (T, L, D)")
     return array if array.ndim > 1 else array[None, :]
 
 
@@ -209,10 +233,38 @@ def parse_file(path, fmt, sep=None):
     """
     if fmt == "npy":
         return _load_npy(path)
-    lines = _read_lines(path)
+    lines = read_lines(path)
     if fmt == "sparse":
         return [(number, _sparse_line(text, path, number)) for number, text in lines]
     return [(number, _dense_line(text, path, number, sep)) for number, text in lines]
+
+
+def parse_matrix(path):
+    """Parse a feature matrix: one row per clip.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``.npy``, ``.npz`` holding one array, or text with one row per line
+        (comma-separated values in ``.csv``, whitespace-separated otherwise).
+
+    Returns
+    -------
+    matrix : ndarray of float32, shape (n, D) or (n, T, D)
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix in (".npy", ".npz"):
+        array = _load_array(path)
+    else:
+        lines = parse_file(path, "dense", "," if suffix == ".csv" else None)
+        first, width = lines[0][0], lines[0][1].size
+        for number, payload in lines:
+            if payload.size != width:
+                raise DescriptorFormatError(
+                    path, f"has {payload.size} values, expected {width} (as on line {first})", number
+                )
+        array = np.stack([payload for _, payload in lines])
+    return _finite_numbers(array, path, (2, 3), "(n_clips, D) or (n_clips, T, D)")
 
 
 def raw_nbytes(raw):
