@@ -1,0 +1,214 @@
+import importlib.util
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import torchvision
+from sklearn.base import clone
+from sklearn.compose import ColumnTransformer
+from sklearn.linear_model import Ridge
+from sklearn.pipeline import make_pipeline
+
+from skmem import FrameSampler
+from skmem.tagging import label_words, read_labels
+from skmem.text import CaptionVectorizer, TagCaptioner
+from skmem.video import write_video
+
+N_PLACES = 365
+PLACE_WORDS = ["airfield", "beach", "bakery", "canyon", "forest", "kitchen", "office", "river", "street"]
+
+
+def _place_name(k):
+    return f"/{PLACE_WORDS[k % 9][0]}/{PLACE_WORDS[k % 9]}_{k}/outdoor"
+
+
+@pytest.fixture(scope="module")
+def places(tmp_path_factory):
+    """A Places365-format resnet18 checkpoint (random weights) with its category file."""
+    folder = tmp_path_factory.mktemp("places")
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        network = torchvision.models.resnet18(num_classes=N_PLACES)
+    checkpoint = folder / "resnet18_places365.pth.tar"
+    torch.save({"epoch": 90, "state_dict": {"module." + k: v for k, v in network.state_dict().items()}}, checkpoint)
+    order = np.random.default_rng(0).permutation(N_PLACES)  # lines in any order: the index decides
+    categories = folder / "categories_places365.txt"
+    categories.write_text("".join(f"{_place_name(k)} {k}\n" for k in order))
+    return checkpoint, categories
+
+
+@pytest.fixture(scope="module")
+def frames():
+    return np.random.default_rng(0).integers(0, 256, size=(3, 2, 64, 64, 3), dtype=np.uint8)
+
+
+def test_label_files(tmp_path):
+    assert label_words("/a/apartment_building/outdoor") == "apartment building outdoor"
+    assert label_words("Egyptian cat") == "egyptian cat"
+    plain = tmp_path / "names.txt"
+    plain.write_text("sailing/boating\n\nno horizon\nman-made\n")
+    assert read_labels(plain) == ["sailing boating", "no horizon", "man-made"]
+    indexed = tmp_path / "indexed.txt"
+    indexed.write_text("/b/beach 1\n/a/airfield 0\n")
+    assert read_labels(indexed) == ["airfield", "beach"]
+    indexed.write_text("/b/beach 1\n/a/airfield 2\n")
+    with pytest.raises(ValueError, match="indexed.txt.*0 .. 1"):
+        read_labels(indexed)
+    with pytest.raises(FileNotFoundError, match="no_such_labels.txt"):
+        read_labels(tmp_path / "no_such_labels.txt")
+
+
+def test_places365_checkpoint_takes_its_labels_from_the_category_file(places, frames):
+    checkpoint, categories = places
+    tagger = TagCaptioner("resnet18", checkpoint, categories, top_k=3, device="cpu").fit()
+    assert tagger.labels_[7] == label_words(_place_name(7)) == "river 7 outdoor"
+    captions = tagger.transform(frames)
+    probabilities = tagger.tag_probabilities(frames)
+    assert captions.shape == (3,) and probabilities.shape == (3, N_PLACES)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+    for caption, p in zip(captions, probabilities):
+        expected = [tagger.labels_[k] for k in np.argsort(-p)[:3]]
+        assert caption.split(", ") == expected
+    # one image per sample (n, H, W, 3) is a one-frame clip
+    np.testing.assert_array_equal(tagger.transform(frames[:, 0]), tagger.transform(frames[:, :1]))
+
+
+def test_bad_label_files_are_named(places, tmp_path):
+    checkpoint, categories = places
+    short = tmp_path / "short_categories.txt"
+    short.write_text("".join(f"/a/place_{k} {k}\n" for k in range(N_PLACES - 1)))
+    with pytest.raises(ValueError, match=r"short_categories.txt: 364 labels for 365 classes"):
+        TagCaptioner("resnet18", checkpoint, short).fit()
+    with pytest.raises(FileNotFoundError, match="missing_categories.txt"):
+        TagCaptioner("resnet18", checkpoint, tmp_path / "missing_categories.txt").fit()
+    with pytest.raises(ValueError, match=r"resnet18_places365.pth.tar.*365-class.*labels="):
+        TagCaptioner("resnet18", checkpoint).fit()
+
+
+def test_scene_attributes_follow_the_categories(places, frames, tmp_path):
+    checkpoint, categories = places
+    rng = np.random.default_rng(1)
+    matrix, names = tmp_path / "W_sceneattribute.npy", tmp_path / "labels_sunattribute.txt"
+    # pooled ResNet features are non-negative: responses rank +1 > +0.5 > 0 > -1 for any frame
+    np.save(matrix, np.outer([-1.0, 0.0, 1.0, 0.5], np.ones(512)).astype(np.float32))
+    names.write_text("sailing/boating\nno horizon\nman-made\nnatural light\n")
+    tagger = TagCaptioner("resnet18", checkpoint, categories, top_k=2, attribute_weights=matrix,
+                          attribute_labels=names, device="cpu").fit()
+    plain = clone(tagger).set_params(attribute_weights=None, attribute_labels=None).fit().transform(frames)
+    for caption, classes in zip(tagger.transform(frames), plain):
+        assert caption == classes + ", man-made, natural light"
+    np.save(matrix, rng.normal(size=(4, 100)).astype(np.float32))
+    with pytest.raises(ValueError, match=r"W_sceneattribute.npy.*\(n_attributes, 512\)"):
+        clone(tagger).fit()
+    np.save(matrix, rng.normal(size=(3, 512)).astype(np.float32))
+    with pytest.raises(ValueError, match="labels_sunattribute.txt: 4 labels for 3 attribute"):
+        clone(tagger).fit()
+    with pytest.raises(ValueError, match="attribute_weights and attribute_labels"):
+        clone(tagger).set_params(attribute_labels=None).fit()
+
+
+def test_repeat_and_floor_shape_the_caption(places, frames):
+    checkpoint, categories = places
+    tagger = TagCaptioner("resnet18", checkpoint, categories, top_k=4, device="cpu")  # refits keep the network
+    plain = tagger.fit().transform(frames)[0].split(", ")
+    ranked = tagger.set_params(repeat="rank").fit().transform(frames)[0].split(", ")
+    assert ranked == [w for w, n in zip(plain, [4, 3, 2, 1]) for _ in range(n)]
+    weighted = tagger.set_params(repeat="probability").fit().transform(frames)[0].split(", ")
+    assert weighted[:4] == [plain[0]] * 4 and set(weighted) == set(plain)
+    assert list(tagger.set_params(min_probability=0.5).fit().transform(frames)) == ["", "", ""]
+
+
+def test_imagenet_names_with_random_weights(frames):
+    with pytest.warns(UserWarning, match="random weights"):
+        tagger = TagCaptioner("resnet18", weights=None, top_k=5, random_state=0, device="cpu").fit()
+    assert len(tagger.labels_) == 1000 and tagger.labels_[285] == "egyptian cat"
+    captions = tagger.transform(frames[:1])
+    assert all(word in tagger.labels_ for word in captions[0].split(", "))
+    again = pickle.loads(pickle.dumps(tagger))
+    np.testing.assert_array_equal(again.transform(frames[:1]), captions)
+
+
+@pytest.mark.parametrize(
+    "params, name",
+    [({"top_k": 0}, "top_k"), ({"repeat": "bold"}, "repeat"), ({"min_probability": 2.0}, "min_probability")],
+)
+def test_bad_parameters_are_named(params, name):
+    with pytest.raises(ValueError, match=f"'{name}' parameter of TagCaptioner"):
+        TagCaptioner("resnet18", weights=None, **params).fit()
+    with pytest.raises(ValueError, match="top_kk"):
+        TagCaptioner().set_params(top_kk=3)
+    with pytest.raises(ValueError, match="no classifier"):
+        TagCaptioner("resmem", weights=None).fit()
+
+
+@pytest.fixture(scope="module")
+def clips(tmp_path_factory):
+    """Six short clips: three dark, three bright."""
+    folder = tmp_path_factory.mktemp("tag_clips")
+    rng = np.random.default_rng(0)
+    paths = []
+    for k in range(6):
+        level = 40 if k < 3 else 200
+        frames = np.clip(level + rng.normal(0, 30, size=(6, 64, 64, 3)), 0, 255).astype(np.uint8)
+        path = folder / f"clip{k}.mp4"
+        write_video(path, frames, fps=6, codec="h264")
+        paths.append(str(path))
+    return paths
+
+
+def _forward_counter(tagger):
+    calls = []
+    tagger.featurizer_.extractor_.register_forward_hook(lambda module, args, output: calls.append(args[0].shape[0]))
+    return calls
+
+
+def test_tags_are_stable_and_cached_per_clip(clips, tmp_path):
+    params = dict(weights=None, random_state=0, top_k=5, sampler=FrameSampler(n_frames=2, size=64),
+                  cache_dir=tmp_path / "tags", n_workers=0, device="cpu")
+    with pytest.warns(UserWarning, match="random weights"):
+        first = TagCaptioner("resnet18", **params).fit()
+    calls = _forward_counter(first)
+    captions = first.transform(clips)
+    assert sum(calls) == 2 * len(clips)  # every frame went through the network once
+    with pytest.warns(UserWarning, match="random weights"):
+        second = TagCaptioner("resnet18", **params).fit()
+    calls = _forward_counter(second)
+    np.testing.assert_array_equal(second.transform(clips), captions)
+    assert calls == []  # all clips came from the cache
+    with pytest.warns(UserWarning, match="random weights"):
+        fresh = TagCaptioner("resnet18", **{**params, "cache_dir": None}).fit()
+    np.testing.assert_array_equal(fresh.transform(clips), captions)
+
+
+def test_tag_captions_in_a_column_transformer(clips):
+    frame = pd.DataFrame({"path": clips, "duration": np.arange(6.0)})
+    tags = make_pipeline(
+        TagCaptioner("resnet18", weights=None, random_state=0, top_k=5, n_workers=0, device="cpu",
+                     sampler=FrameSampler(n_frames=2, size=64)),
+        CaptionVectorizer(min_df=1),
+    )
+    model = make_pipeline(ColumnTransformer([("tags", tags, "path"), ("duration", "passthrough", ["duration"])]),
+                          Ridge())
+    assert model.get_params()["columntransformer__tags__tagcaptioner__top_k"] == 5
+    with pytest.warns(UserWarning, match="random weights"):
+        model.fit(frame, np.linspace(0, 1, 6))
+    words = model[0].named_transformers_["tags"][-1].vocabulary_
+    n_columns = model[0].transform(frame).shape[1]
+    assert n_columns == len(words) + 1 and model.predict(frame).shape == (6,)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("resmem") is None, reason="needs the resmem extra (real ImageNet weights)")
+def test_real_weights_tag_a_cat_as_a_cat():
+    from skimage.data import chelsea
+
+    cats = {"tabby", "tiger cat", "persian cat", "siamese cat", "egyptian cat"}
+    tagger = TagCaptioner("resmem_resnet152", top_k=3, device="cpu").fit()
+    image = chelsea()[None]
+    captions = tagger.transform(image)
+    assert cats & set(captions[0].split(", ")), captions
+    dog = np.zeros_like(image)  # a black frame is no cat: the tags depend on the image
+    assert not cats & set(tagger.transform(dog)[0].split(", "))
+    np.testing.assert_array_equal(tagger.transform(image), captions)
