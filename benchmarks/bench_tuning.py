@@ -1,10 +1,13 @@
 """Wall time of a 20-trial Optuna study with and without pruning.
 
 Two studies on the same synthetic clip features (a planted signal in one
-feature): an LSTMRegressor pruned per epoch on its validation Spearman, and
-a Ridge pipeline pruned per cross-validation fold. Each is run without
-pruning (the baseline) and with it, in this process, and the ratio
-``pruning_s / no_pruning_s`` is printed as JSON with the times.
+feature), each scored by Spearman's ρ over pooled out-of-fold predictions:
+an LSTMRegressor pruned per epoch of its first fold on its validation
+Spearman (optuna-integration's SkorchPruningCallback), and a Ridge pipeline
+pruned after each cross-validation fold on the pooled score so far. Each is
+run without pruning (the baseline) and with it, in this process, and the
+ratio ``pruning_s / no_pruning_s`` is printed as JSON with the times, the
+number of pruned and failed trials and the best scores.
 
     python benchmarks/bench_tuning.py [--trials 20] [--threads 2]
 """
@@ -17,13 +20,12 @@ import numpy as np
 import optuna
 import torch
 from optuna.distributions import CategoricalDistribution, FloatDistribution
-from optuna.trial import TrialState
 from sklearn.linear_model import Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skmem import LSTMRegressor, TemporalPooling
-from skmem.tuning import search_space, tune
+from skmem.tuning import search_space, study_summary, tune
 
 
 def features(n=240, n_frames=8, dim=32, seed=0):
@@ -37,13 +39,13 @@ def study_time(estimator, X, y, space, n_trials, pruning):
     start = time.perf_counter()
     best, study = tune(estimator, X, y, n_trials=n_trials, cv=3, pruning=pruning, random_state=0, param_distributions=space)
     seconds = time.perf_counter() - start
-    pruned = len(study.get_trials(states=(TrialState.PRUNED,)))
-    return seconds, pruned, study.best_value
+    summary = study_summary(study)
+    return seconds, summary["pruned"], summary["fail"], study.best_value
 
 
 def compare(name, estimator, X, y, space, n_trials):
-    base_s, _, base_best = study_time(estimator, X, y, space, n_trials, pruning=False)
-    pruned_s, n_pruned, pruned_best = study_time(estimator, X, y, space, n_trials, pruning=True)
+    base_s, _, base_failed, base_best = study_time(estimator, X, y, space, n_trials, pruning=False)
+    pruned_s, n_pruned, pruned_failed, pruned_best = study_time(estimator, X, y, space, n_trials, pruning=True)
     return {
         "model": name,
         "n_trials": n_trials,
@@ -51,6 +53,7 @@ def compare(name, estimator, X, y, space, n_trials):
         "pruning_s": round(pruned_s, 2),
         "ratio_pruning_vs_no_pruning": round(pruned_s / base_s, 3),
         "n_pruned": n_pruned,
+        "n_failed": base_failed + pruned_failed,
         "best_cv_spearman_no_pruning": round(base_best, 4),
         "best_cv_spearman_pruning": round(pruned_best, 4),
     }

@@ -1,5 +1,8 @@
 """skmem searches and samplers under other joblib backends: a Dask cluster, Ray."""
 
+import os
+import socket
+
 import numpy as np
 import optuna
 import pytest
@@ -13,13 +16,13 @@ from sklearn.preprocessing import StandardScaler
 from skmem import FrameSampler, TemporalPooling, spearman_scorer
 from skmem.tuning import tune
 
-distributed = pytest.importorskip("distributed")
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
 @pytest.fixture(scope="module")
 def dask_client():
     """A two-worker LocalCluster (threads, to keep the test quick) and its client."""
+    distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
     ) as cluster, distributed.Client(cluster) as client:
@@ -83,16 +86,37 @@ def test_frame_sampler_on_dask_matches(dask_client, generated_clips):
     np.testing.assert_array_equal(remote, local)
 
 
-def test_grid_search_on_ray_matches_the_default_backend(data):
+@pytest.fixture(scope="module")
+def ray_cluster():
+    """A local two-CPU Ray instance registered as a joblib backend (no dashboard, no usage report)."""
     ray = pytest.importorskip("ray")
-    from ray.util.joblib import register_ray
+    ray_joblib = pytest.importorskip("ray.util.joblib")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RAY_USAGE_STATS_ENABLED", "0")
+        ray_joblib.register_ray()
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+        try:
+            yield ray
+        finally:
+            ray.shutdown()
 
-    register_ray()
+
+def test_grid_search_on_ray_matches_the_default_backend(ray_cluster, data):
     X, y = data
-    ray.init(num_cpus=2, include_dashboard=False)
-    try:
-        with parallel_config(backend="ray"):
-            remote = grid_search(X, y, n_jobs=2)
-    finally:
-        ray.shutdown()
-    assert remote.best_params_ == grid_search(X, y, n_jobs=1).best_params_
+    local = grid_search(X, y, n_jobs=1)
+    with parallel_config(backend="ray"):
+        remote = grid_search(X, y, n_jobs=2)
+    assert remote.best_params_ == local.best_params_
+    np.testing.assert_allclose(remote.cv_results_["mean_test_score"], local.cv_results_["mean_test_score"])
+
+
+def test_tune_workers_run_as_ray_tasks(ray_cluster, data, tmp_path):
+    X, y = data
+    pipe = make_pipeline(TemporalPooling(), StandardScaler(), Ridge())
+    with parallel_config(backend="ray"):
+        best, study = tune(pipe, X, y, n_trials=6, cv=3, n_jobs=2, storage=tmp_path / "study.log", random_state=0)
+    finished = study.get_trials(states=(TrialState.COMPLETE, TrialState.PRUNED))
+    assert len(finished) == 6
+    here = f"{socket.gethostname()}:{os.getpid()}"
+    assert here not in {t.user_attrs["worker"] for t in finished}  # every trial ran in a Ray worker process
+    assert best.get_params()["ridge__alpha"] == study.best_params["ridge__alpha"]

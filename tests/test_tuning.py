@@ -1,6 +1,8 @@
-"""Tests of skmem.tuning: search spaces, persistent and resumable studies, pruning."""
+"""Tests of skmem.tuning: search spaces, pooled objectives, studies that survive faults, nested tuning."""
 
 import os
+import pickle
+import signal
 import subprocess
 import sys
 import textwrap
@@ -12,18 +14,31 @@ import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution
 from optuna.storages import JournalStorage, RDBStorage
 from optuna.trial import TrialState
-from optuna_integration import OptunaSearchCV
+from sklearn.base import clone
+from sklearn.compose import ColumnTransformer
+from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import Ridge
+from sklearn.model_selection import KFold, cross_val_predict, cross_val_score
 from sklearn.neighbors import KNeighborsRegressor
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline
+from sklearn.preprocessing import Normalizer, StandardScaler
 from sklearn.svm import SVR
 
 from skmem import AMNetRegressor, LSTMRegressor, PairwiseRanker, TemporalPooling, spearman_scorer
 from skmem.metrics import spearman_score
-from skmem.tuning import make_storage, search_space, study_summary, tune
+from skmem.models.fusion import RankFusionRegressor
+from skmem.text import CaptionEmbedder, CaptionVectorizer
+from skmem.tuning import (
+    TunedRegressor,
+    make_storage,
+    plot_history,
+    plot_importances,
+    resolve_params,
+    search_space,
+    study_summary,
+    tune,
+)
 
-optuna.logging.set_verbosity(optuna.logging.WARNING)
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -43,6 +58,11 @@ def finished(study):
     return study.get_trials(states=FINISHED)
 
 
+def sample(space, estimator):
+    """Values drawn from ``space`` by a real Optuna trial, ready for set_params."""
+    return resolve_params(estimator, optuna.create_study().ask(space).params)
+
+
 # -- search_space ---------------------------------------------------------------
 
 
@@ -55,16 +75,94 @@ def test_search_space_keys_follow_pipeline_step_names():
     assert 0 <= lstm["lstmregressor__dropout"].low < lstm["lstmregressor__dropout"].high < 1
 
 
-@pytest.mark.parametrize("estimator", [Ridge(), SVR(), LSTMRegressor(), AMNetRegressor(), PairwiseRanker()])
+def caption_fusion():
+    """A fusion of a caption/feature ColumnTransformer pipeline and a FeatureUnion pipeline."""
+    preprocess = ColumnTransformer([
+        ("text", make_pipeline(CaptionVectorizer()), "caption"),
+        ("objects", StandardScaler(), ["o1", "o2"]),
+    ])
+    union = FeatureUnion([("scaled", StandardScaler()), ("pooled", TemporalPooling())])
+    return RankFusionRegressor([
+        ("captions", Pipeline([("preprocess", preprocess), ("svr", SVR())])),
+        ("visual", make_pipeline(union, Ridge())),
+    ])
+
+
+def test_search_space_walks_column_transformers_unions_and_fusion():
+    fused = caption_fusion()
+    space = search_space(fused)
+    assert set(space) == {
+        "weights",
+        "captions__preprocess__text__captionvectorizer__ngram_range",
+        "captions__preprocess__text__captionvectorizer__min_df",
+        "captions__preprocess__text__captionvectorizer__sublinear_tf",
+        "captions__svr__C", "captions__svr__epsilon", "captions__svr__gamma",
+        "visual__featureunion__pooled__method",
+        "visual__ridge__alpha",
+    }
+    params = sample(space, fused)
+    fused.set_params(**params)  # every key is a parameter, every value accepted
+    assert fused.get_params()["captions__preprocess__text__captionvectorizer__ngram_range"] in {(1, 1), (1, 2)}
+
+
+@pytest.mark.parametrize("estimator", [
+    Ridge(), SVR(), TemporalPooling(), CaptionVectorizer(), CaptionEmbedder(), LSTMRegressor(),
+    AMNetRegressor(), PairwiseRanker(), RankFusionRegressor([("ridge", Ridge())]),
+])
 def test_every_distribution_is_valid_for_its_estimator(estimator):
     space = search_space(estimator)
-    study = optuna.create_study()
-    trial = study.ask(space)
-    estimator.set_params(**trial.params)  # every key is a parameter
-    if "lr" in space:
-        assert space["lr"].log
-    if "alpha" in space:
-        assert space["alpha"].log
+    estimator.set_params(**sample(space, estimator))
+    for name in ("lr", "alpha", "C"):
+        if name in space:
+            assert space[name].log
+
+
+def test_caption_vectorizer_space_survives_persistent_storage(tmp_path):
+    """Tuple choices cannot be stored by Optuna; the sampled text is turned back into a tuple."""
+    vectorizer = CaptionVectorizer()
+    storage = make_storage(tmp_path / "study.log")
+    study = optuna.create_study(storage=storage, study_name="captions")
+    trial = study.ask(search_space(vectorizer))
+    study.tell(trial, 0.0)
+    stored = optuna.load_study(study_name="captions", storage=storage).trials[-1].params
+    params = resolve_params(vectorizer, stored)
+    assert params["ngram_range"] in {(1, 1), (1, 2)}
+    vectorizer.set_params(**params).fit(["a-red-dog", "a-blue-cat", "red-cat", "dog-and-cat", "a-cat"] * 2)
+
+
+def test_svr_ranges_follow_the_data_the_svr_receives():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(50, 8))
+    y = rng.normal(size=50)
+    base = search_space(SVR(), X=X, y=y)
+    wide = search_space(SVR(), X=10 * X, y=10 * y)
+    np.testing.assert_allclose([wide["epsilon"].low, wide["epsilon"].high], [10 * base["epsilon"].low, 10 * base["epsilon"].high])
+    np.testing.assert_allclose([wide["gamma"].low, wide["gamma"].high], [base["gamma"].low / 100, base["gamma"].high / 100])
+    # Behind a scaler the SVR sees the same data whatever the scale of X.
+    scaled = search_space(make_pipeline(StandardScaler(), SVR()), X=10 * X, y=y)["svr__gamma"]
+    np.testing.assert_allclose([scaled.low, scaled.high], [base["gamma"].low, base["gamma"].high], rtol=0.2)
+    # Unit-length rows (sentence embeddings): "scale" is about 1, inside the range.
+    gamma = search_space(make_pipeline(Normalizer(), SVR()), X=X, y=y)["svr__gamma"]
+    assert gamma.low < 1.0 < gamma.high
+
+
+def test_search_space_of_the_multimodal_preset_reaches_every_member():
+    pd = pytest.importorskip("pandas")
+    from skmem.pipelines import memorability_pipeline
+
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({"caption": ["a-red-dog", "blue-cat", "a-car-at-sea", "red-sky"] * 10,
+                          "o1": rng.gamma(0.5, size=40), "o2": rng.gamma(0.5, size=40)})
+    y = rng.uniform(0.6, 0.9, size=40)
+    preset = memorability_pipeline("caption", {"objects": ["o1", "o2"]}, embeddings=False)
+    space = search_space(preset, X=frame, y=y)
+    assert {"weights", "early__features__words__min_df", "text__features__words__ngram_range",
+            "text__svr__regressor__gamma", "objects__svr__regressor__epsilon"} <= set(space)
+    preset.set_params(**sample(space, preset))
+    # The SVRs fit a standardised target: their epsilon range does not follow the scale of y.
+    rescaled = search_space(preset, X=frame, y=100 * y)["objects__svr__regressor__epsilon"]
+    original = space["objects__svr__regressor__epsilon"]
+    np.testing.assert_allclose([rescaled.low, rescaled.high], [original.low, original.high])
 
 
 def test_search_space_overrides_replace_add_and_remove():
@@ -86,16 +184,18 @@ def test_search_space_errors_name_the_culprit():
 # -- tune -----------------------------------------------------------------------
 
 
-def test_tune_returns_fitted_best_model_and_beats_shuffled_labels():
+def test_tune_scores_pooled_out_of_fold_predictions_on_shuffled_seeded_folds():
     X, y = sequences()
-    best, study = tune(ridge_pipeline(), X, y, n_trials=8, cv=3, random_state=0)
+    best, study = tune(ridge_pipeline(), X, y, n_trials=8, cv=3)
     assert len(finished(study)) == 8
     assert best.get_params()["ridge__alpha"] == study.best_params["ridge__alpha"]
+    folds = KFold(3, shuffle=True, random_state=0)
+    pooled = cross_val_predict(ridge_pipeline().set_params(**study.best_params), X, y, cv=folds)
+    assert study.best_value == pytest.approx(spearman_score(y, pooled))
     assert len(study.best_trial.user_attrs["fold_scores"]) == 3
-    np.testing.assert_allclose(study.best_value, np.mean(study.best_trial.user_attrs["fold_scores"]))
     held_out, y_held = sequences(40, seed=1)
     assert spearman_score(y_held, best.predict(held_out)) > 0.8
-    _, shuffled = tune(ridge_pipeline(), X, np.random.RandomState(0).permutation(y), n_trials=8, cv=3, random_state=0)
+    _, shuffled = tune(ridge_pipeline(), X, np.random.RandomState(0).permutation(y), n_trials=8, cv=3)
     assert study.best_value > shuffled.best_value + 0.5
 
 
@@ -104,6 +204,52 @@ def test_tune_is_repeatable_with_random_state():
     _, first = tune(ridge_pipeline(), X, y, n_trials=5, cv=3, random_state=3, pruning=False)
     _, second = tune(ridge_pipeline(), X, y, n_trials=5, cv=3, random_state=3, pruning=False)
     assert [t.params for t in first.trials] == [t.params for t in second.trials]
+    assert [t.value for t in first.trials] == [t.value for t in second.trials]
+
+
+def test_tune_over_a_caption_column_transformer():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.RandomState(0)
+    words = np.array(["dog", "cat", "red", "blue", "car", "sea", "man", "sky"])
+    strong = rng.randint(0, 3, size=90)
+    captions = ["-".join(rng.choice(words, 3)) + "-dog" * s for s in strong]
+    frame = pd.DataFrame({"caption": captions})
+    y = strong + 0.3 * rng.normal(size=90)
+    pipe = Pipeline([("preprocess", ColumnTransformer([("text", CaptionVectorizer(), "caption")])), ("ridge", Ridge())])
+    best, study = tune(pipe, frame, y, n_trials=6, cv=3)
+    assert "preprocess__text__min_df" in study.best_params
+    assert isinstance(best.get_params()["preprocess__text__ngram_range"], tuple)
+    assert study.best_value > 0.6
+
+
+def test_a_failing_trial_is_recorded_and_the_study_goes_on():
+    X, y = sequences(40)
+    storage = optuna.storages.InMemoryStorage()
+    study = optuna.create_study(storage=storage, study_name="bad", direction="maximize")
+    study.enqueue_trial({"ridge__alpha": 1.0})
+    study.enqueue_trial({"ridge__alpha": -1.0})  # Ridge refuses a negative alpha
+    space = {"ridge__alpha": FloatDistribution(-1.0, 10.0)}
+    best, study = tune(ridge_pipeline(), X, y, n_trials=4, cv=2, storage=storage, study_name="bad",
+                       param_distributions=space, pruning=False)
+    summary = study_summary(study)
+    assert (summary["complete"], summary["fail"]) == (3, 1)
+    assert study.trials[1].state == TrialState.FAIL
+    assert "alpha" in study.trials[1].user_attrs["fail_reason"] and "alpha" in summary["first_failure"]
+    assert best.get_params()["ridge__alpha"] >= 0
+
+
+def test_a_study_where_every_trial_fails_names_the_study_and_the_reason():
+    X, y = sequences(40)
+    space = {"ridge__alpha": FloatDistribution(-2.0, -1.0)}
+    with pytest.raises(RuntimeError, match=r"'doomed'.*alpha"):
+        tune(ridge_pipeline(), X, y, n_trials=2, cv=2, study_name="doomed", param_distributions=space)
+
+
+def test_in_memory_study_with_two_thread_workers():
+    X, y = sequences()
+    _, study = tune(ridge_pipeline(), X, y, n_trials=6, cv=3, n_jobs=2, random_state=0)
+    assert len(finished(study)) == 6
+    assert len({t.params["ridge__alpha"] for t in study.trials}) == 6
 
 
 def test_sqlite_study_resumes_instead_of_starting_over(tmp_path):
@@ -117,13 +263,6 @@ def test_sqlite_study_resumes_instead_of_starting_over(tmp_path):
     assert [(t.number, t.params, t.value) for t in after[:4]] == before
     _, again = tune(ridge_pipeline(), X, y, n_trials=7, cv=3, storage=path, study_name="s")
     assert len(again.trials) == 7  # already complete: no new trial
-
-
-def test_in_memory_study_with_two_thread_workers():
-    X, y = sequences()
-    _, study = tune(ridge_pipeline(), X, y, n_trials=6, cv=3, n_jobs=2, random_state=0)
-    assert len(finished(study)) == 6
-    assert len({t.params["ridge__alpha"] for t in study.trials}) == 6
 
 
 def test_sklearn_models_are_pruned_per_fold():
@@ -140,7 +279,7 @@ def test_sklearn_models_are_pruned_per_fold():
     assert len(bad.user_attrs["fold_scores"]) < 4
 
 
-def test_pruning_stops_a_bad_skorch_configuration_early():
+def test_pruning_stops_a_bad_skorch_configuration_in_its_first_fold():
     X, y = sequences(72)
     max_epochs = 6
     lstm = LSTMRegressor(hidden_size=8, max_epochs=max_epochs, valid_size=0.25, early_stopping=False, batch_size=16, device="cpu", random_state=0)
@@ -152,11 +291,11 @@ def test_pruning_stops_a_bad_skorch_configuration_early():
     space = {"lr": FloatDistribution(1e-7, 1e-1, log=True)}
     best, _ = tune(lstm, X, y, n_trials=3, cv=2, storage=storage, study_name="epochs", pruning=pruner, param_distributions=space)
     good, bad = study.trials[0], study.trials[2]
-    assert good.state == TrialState.COMPLETE and len(good.intermediate_values) == 2 * max_epochs
+    assert good.state == TrialState.COMPLETE and sorted(good.intermediate_values) == list(range(max_epochs))
+    assert len(good.user_attrs["fold_scores"]) == 2
     assert bad.state == TrialState.PRUNED
-    assert len(bad.intermediate_values) < max_epochs  # pruned during its first fold
-    assert max(bad.intermediate_values) < max_epochs
-    assert best.lr == 3e-2 and not any(type(cb).__name__ == "EpochPruning" for cb in best.callbacks or [])
+    assert len(bad.intermediate_values) < max_epochs and "fold_scores" not in bad.user_attrs
+    assert best.lr == 3e-2 and not best.callbacks
 
 
 def test_tune_argument_errors_name_the_argument(tmp_path):
@@ -171,6 +310,8 @@ def test_tune_argument_errors_name_the_argument(tmp_path):
         tune(ridge_pipeline(), X, y, n_trials=1, storage=tmp_path / "missing-folder" / "s.db")
     with pytest.raises(ValueError, match="timeout"):
         tune(ridge_pipeline(), X, y, n_trials=1, timeout=-1)
+    with pytest.raises(ValueError, match="cv"):
+        tune(ridge_pipeline(), X, y, n_trials=1, cv=1)
 
 
 def test_make_storage_kinds(tmp_path):
@@ -178,103 +319,151 @@ def test_make_storage_kinds(tmp_path):
         make_storage("nodriver://x")
     assert make_storage(None) is None
     assert isinstance(make_storage(tmp_path / "study.log"), JournalStorage)
-    assert isinstance(make_storage(tmp_path / "study.db"), RDBStorage)
-    assert isinstance(make_storage(f"sqlite:///{tmp_path / 'other.db'}"), RDBStorage)
+    database = make_storage(tmp_path / "study.db")
+    assert isinstance(database, RDBStorage) and database.get_heartbeat_interval() == 60
+    assert make_storage(f"sqlite:///{tmp_path / 'other.db'}", heartbeat_interval=None).get_heartbeat_interval() is None
 
 
-@pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning", "ignore::FutureWarning")
-def test_optuna_search_cv_works_with_skmem_estimators():
-    X, y = sequences(60)
-    pipe = ridge_pipeline()
-    search = OptunaSearchCV(pipe, search_space(pipe), cv=3, n_trials=4, scoring=spearman_scorer, random_state=0)
-    search.fit(X, y)
-    assert set(search.best_params_) == {"temporalpooling__method", "ridge__alpha"}
-    assert search.predict(X).shape == (60,)
-    # skmem deep regressors have partial_fit: OptunaSearchCV can prune them per epoch.
-    lstm = LSTMRegressor(hidden_size=8, max_epochs=2, valid_size=None, device="cpu", random_state=0)
-    search = OptunaSearchCV(lstm, {"lr": FloatDistribution(1e-3, 1e-1, log=True)}, cv=2, n_trials=2,
-                            enable_pruning=True, max_iter=3, scoring=spearman_scorer, random_state=0)
-    search.fit(X, y)
-    assert all(len(t.intermediate_values) == 3 for t in search.study_.trials)
-    assert study_summary(search.study_)["complete"] == 2
+def test_verbose_shows_progress_and_zero_is_silent(capfd):
+    X, y = sequences(40)
+    tune(ridge_pipeline(), X, y, n_trials=3, cv=2, verbose=0)
+    quiet = capfd.readouterr()
+    assert quiet.out == quiet.err == ""
+    tune(ridge_pipeline(), X, y, n_trials=3, cv=2, verbose=1)
+    assert "3/3" in capfd.readouterr().err  # Optuna's progress bar
+
+
+# -- nested evaluation and plots --------------------------------------------------
+
+
+def test_tuned_regressor_gives_nested_evaluation_in_one_line():
+    X, y = sequences(90)
+    tuned = TunedRegressor(ridge_pipeline(), n_trials=4, cv=3)
+    scores = cross_val_score(tuned, X, y, cv=KFold(3, shuffle=True, random_state=0), scoring=spearman_scorer)
+    shuffled = cross_val_score(tuned, X, np.random.RandomState(0).permutation(y), cv=KFold(3, shuffle=True, random_state=0), scoring=spearman_scorer)
+    assert scores.mean() > 0.5 and scores.mean() > shuffled.mean() + 0.4
+    fitted = clone(tuned).fit(X, y)
+    assert set(fitted.best_params_) == {"temporalpooling__method", "ridge__alpha"}
+    assert len(fitted.study_.trials) == 4 and fitted.best_score_ == fitted.study_.best_value
+    restored = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(restored.predict(X), fitted.predict(X))
+
+
+def test_tuned_regressor_contract():
+    X, y = sequences(30)
+    with pytest.raises(NotFittedError):
+        TunedRegressor(Ridge()).predict(X[:, 0])
+    with pytest.raises(ValueError, match="n_trials"):
+        TunedRegressor(Ridge(), n_trials=0).fit(X[:, 0], y)
+    with pytest.raises(ValueError, match="n_trail"):
+        TunedRegressor(Ridge()).set_params(n_trail=3)
+    tuned = TunedRegressor(Ridge(), n_trials=2, cv=2).fit(X[:, 0], y)
+    assert tuned.n_features_in_ == 6
+    assert tuned.get_params()["estimator__alpha"] == 1.0  # the template is left untouched
+
+
+def test_plots_draw_the_study(tmp_path):
+    X, y = sequences(40)
+    _, study = tune(ridge_pipeline(), X, y, n_trials=6, cv=2, pruning=False)
+    ax = plot_history(study, tmp_path / "history.png")
+    values = sorted(t.value for t in study.trials)
+    drawn = np.concatenate([c.get_offsets()[:, 1] for c in ax.collections if len(c.get_offsets())])
+    np.testing.assert_allclose(sorted(drawn), values)
+    best_line = next(line for line in ax.lines if "Best" in line.get_label())
+    assert max(best_line.get_ydata()) == pytest.approx(study.best_value)
+    assert (tmp_path / "history.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    ax = plot_importances(study)
+    assert {label.get_text() for label in ax.get_yticklabels()} == {"ridge__alpha", "temporalpooling__method"}
 
 
 # -- several processes ------------------------------------------------------------
 
 WORKER = textwrap.dedent(
     """
-    import sys, time
+    import os, sys, time
     import numpy as np, optuna
     from sklearn.linear_model import Ridge
-    from sklearn.pipeline import Pipeline, make_pipeline
-    from skmem.tuning import tune
+    from sklearn.pipeline import make_pipeline
+    from skmem.tuning import make_storage, tune
 
-    class SlowRidge(Ridge):
+    storage, n_trials, seed, hang, barrier = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5:]
+
+    class HangingRidge(Ridge):
         def fit(self, X, y, sample_weight=None):
-            time.sleep(SLEEP)
+            if os.path.exists(hang):  # the test asks this worker to stop in the middle of a trial
+                open(hang + ".reached", "w").close()
+                time.sleep(600)
             return super().fit(X, y, sample_weight)
 
-    storage, n_trials, seed, barrier = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
     rng = np.random.RandomState(0)
-    X = rng.normal(size=(60, 5)); y = X[:, 0] + 0.1 * rng.normal(size=60)
+    X = rng.normal(size=(30, 5)); y = X[:, 0] + 0.1 * rng.normal(size=30)
     if barrier:  # wait until every worker is ready, so that they run at the same time
         open(barrier[0], "w").close()
-        while not all(__import__("os").path.exists(p) for p in barrier[1:]):
-            time.sleep(0.05)
-    tune(make_pipeline(SlowRidge()), X, y, n_trials=n_trials, cv=2, storage=storage, study_name="shared", random_state=seed)
+        while not all(os.path.exists(p) for p in barrier[1:]):
+            time.sleep(0.02)
+    tune(make_pipeline(HangingRidge()), X, y, n_trials=n_trials, cv=2, study_name="shared", random_state=seed,
+         storage=make_storage(storage, heartbeat_interval=1))
     """
 )
 
 
-def worker(script, storage, n_trials, seed, *barrier):
+def worker(script, storage, n_trials, seed, hang, *barrier):
     env = {**os.environ, "PYTHONPATH": REPO}
-    return subprocess.Popen([sys.executable, str(script), str(storage), str(n_trials), str(seed), *map(str, barrier)],
+    return subprocess.Popen([sys.executable, str(script), str(storage), str(n_trials), str(seed), str(hang), *map(str, barrier)],
                             env=env, stderr=subprocess.PIPE, text=True)
 
 
-def test_killed_study_resumes_with_finished_trials_intact(tmp_path):
+def load(storage):
+    return optuna.load_study(study_name="shared", storage=make_storage(storage, heartbeat_interval=1))
+
+
+@pytest.mark.parametrize("suffix", [".db", ".log"])
+def test_a_killed_worker_leaves_a_trial_that_a_resumed_run_fails_and_replaces(tmp_path, suffix):
     script = tmp_path / "worker.py"
-    script.write_text(WORKER.replace("SLEEP", "0.15"))
-    storage = tmp_path / "study.db"
-    process = worker(script, storage, 500, 0)
+    script.write_text(WORKER)
+    storage, hang = tmp_path / f"study{suffix}", tmp_path / "hang"
+    process = worker(script, storage, 500, 0, hang)
     deadline = time.monotonic() + 120
-    count = 0
-    while count < 3 and time.monotonic() < deadline and process.poll() is None:
-        time.sleep(0.2)
-        if storage.exists():
-            try:
-                count = len(optuna.load_study(study_name="shared", storage=make_storage(storage)).get_trials(states=FINISHED))
-            except KeyError:  # the study is not created yet
-                pass
-    process.kill()
+    while process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+        try:
+            if len(load(storage).get_trials(states=FINISHED)) >= 3:
+                break
+        except KeyError:  # the study is not created yet
+            pass
+    hang.touch()
+    while process.poll() is None and not (tmp_path / "hang.reached").exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert process.poll() is None, process.stderr.read()
+    process.send_signal(signal.SIGKILL)
     process.wait()
-    assert count >= 3, process.stderr.read()
-    study = optuna.load_study(study_name="shared", storage=make_storage(storage))
+    hang.unlink()
+    study = load(storage)
+    (stale,) = study.get_trials(states=(TrialState.RUNNING,))
     done = [(t.number, t.params, t.value) for t in study.get_trials(states=FINISHED)]
-    total = len(done) + 3
-    X = np.random.RandomState(0).normal(size=(60, 5))
-    same_steps = Pipeline([("slowridge", Ridge())])
-    _, resumed = tune(same_steps, X, X[:, 0], n_trials=total, cv=2, storage=storage, study_name="shared")
+    if suffix == ".db":
+        time.sleep(2.5)  # past the grace period: twice the 1 s heartbeat interval
+    X = np.random.RandomState(0).normal(size=(30, 5))
+    total = len(done) + 2
+    _, resumed = tune(make_pipeline(Ridge()), X, X[:, 0], n_trials=total, cv=2,
+                      storage=make_storage(storage, heartbeat_interval=1), study_name="shared")
+    assert resumed.trials[stale.number].state == TrialState.FAIL
     after = resumed.get_trials(states=FINISHED)
     assert len(after) == total
     assert [(t.number, t.params, t.value) for t in after[: len(done)]] == done
 
 
-def test_two_worker_processes_share_one_study(tmp_path):
+def test_two_journal_workers_finish_exactly_n_trials(tmp_path):
     script = tmp_path / "worker.py"
-    script.write_text(WORKER.replace("SLEEP", "0.05"))
+    script.write_text(WORKER)
     storage = tmp_path / "study.log"
     ready = [tmp_path / "ready0", tmp_path / "ready1"]
-    n_trials = 10
-    processes = [worker(script, storage, n_trials, seed, ready[seed], *ready) for seed in (0, 1)]
+    n_trials = 20
+    processes = [worker(script, storage, n_trials, seed, tmp_path / "never", ready[seed], *ready) for seed in (0, 1)]
     for process in processes:
         assert process.wait(timeout=150) == 0, process.stderr.read()
-    study = optuna.load_study(study_name="shared", storage=make_storage(storage))
+    study = load(storage)
     trials = study.get_trials(states=FINISHED)
-    # Each worker stops once the study holds n_trials; one may finish a trial it had started.
-    assert n_trials <= len(trials) <= n_trials + 1
-    workers = {t.user_attrs["worker"] for t in trials}
-    assert len(workers) == 2
-    assert len({t.number for t in trials}) == len(trials)
-    assert len({t.params["slowridge__alpha"] for t in trials}) == len(trials)
+    assert len(trials) == n_trials
+    assert len({t.user_attrs["worker"] for t in trials}) == 2
+    assert study_summary(study)["fail"] == 0

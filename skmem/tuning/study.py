@@ -1,0 +1,398 @@
+"""Optuna studies over cross-validated, pooled out-of-fold scores."""
+
+import math
+import os
+import socket
+from numbers import Integral
+
+import numpy as np
+import optuna
+from joblib import Parallel, delayed, effective_n_jobs
+from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+from optuna.storages import InMemoryStorage
+from optuna.study import MaxTrialsCallback
+from optuna.trial import TrialState
+from optuna_integration import SkorchPruningCallback
+from sklearn.base import clone
+from sklearn.model_selection import KFold, check_cv
+from sklearn.pipeline import Pipeline
+from sklearn.utils import check_random_state
+
+from skmem._validation import check_positive_int
+from skmem.metrics import mse_score, pearson_score, spearman_score
+from skmem.models import VALID_SCORE, AMNetRegressor, LSTMRegressor, PairwiseRanker
+from skmem.tuning.spaces import resolve_params, search_space
+from skmem.tuning.storage import make_storage
+
+__all__ = ["tune", "study_summary", "METRICS"]
+
+
+def neg_mse_score(y_true, y_pred):
+    """Negated mean squared error (higher is better)."""
+    return -mse_score(y_true, y_pred)
+
+
+#: Objectives by name: metrics of ``(y_true, y_pred)``, higher is better.
+METRICS = {"spearman": spearman_score, "pearson": pearson_score, "neg_mean_squared_error": neg_mse_score}
+
+_FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+# Trials that count towards n_trials: finished ones and those under way.
+_COUNTED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
+_VERBOSITY = {0: optuna.logging.ERROR, 1: optuna.logging.WARNING}
+
+
+class _SurplusTrial(RuntimeError):
+    """A trial started after the study already held its ``n_trials`` trials."""
+
+
+def _take(data, indices):
+    """Rows ``indices`` of an array, sparse matrix, DataFrame, Series or list."""
+    if hasattr(data, "iloc"):
+        return data.iloc[indices]
+    if hasattr(data, "shape"):
+        return data[indices]
+    return [data[i] for i in indices]
+
+
+def _deep_prefix(estimator):
+    """``set_params`` prefix of a skmem deep final step with a validation split, or None."""
+    prefix = ""
+    while isinstance(estimator, Pipeline):
+        name, estimator = estimator.steps[-1]
+        prefix += f"{name}__"
+    if isinstance(estimator, (LSTMRegressor, AMNetRegressor, PairwiseRanker)) and estimator.valid_size is not None:
+        return prefix
+    return None
+
+
+def _suggest(trial, name, dist):
+    if isinstance(dist, FloatDistribution):
+        return trial.suggest_float(name, dist.low, dist.high, step=dist.step, log=dist.log)
+    if isinstance(dist, IntDistribution):
+        return trial.suggest_int(name, dist.low, dist.high, step=dist.step, log=dist.log)
+    if isinstance(dist, CategoricalDistribution):
+        return trial.suggest_categorical(name, dist.choices)
+    raise ValueError(f"parameter {name!r}: unsupported distribution {type(dist).__name__}")
+
+
+class _Objective:
+    """Pooled out-of-fold score of one trial's parameters (picklable for process workers).
+
+    Pruning: a skmem deep regressor with a validation split reports its
+    validation Spearman every epoch of the first fold (Optuna's
+    ``SkorchPruningCallback``); the later folds run to the end. Other models
+    report, after each fold, the score pooled over the folds done so far.
+    """
+
+    def __init__(self, estimator, X, y, distributions, splits, metric, prune, n_trials):
+        self.estimator = estimator
+        self.X, self.y = X, y
+        self.distributions = distributions
+        self.splits = splits
+        self.metric = metric
+        self.prune = prune
+        self.n_trials = n_trials
+
+    def _check_budget(self, trial):
+        """Stop a worker whose new trial would go beyond ``n_trials`` (another worker got there first)."""
+        earlier = trial.study.get_trials(deepcopy=False, states=_COUNTED)
+        if sum(t.number < trial.number for t in earlier) >= self.n_trials:
+            trial.study.stop()
+            trial.set_user_attr("surplus", True)
+            raise _SurplusTrial(f"study {trial.study.study_name!r} already holds {self.n_trials} trials")
+
+    def __call__(self, trial):
+        trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
+        self._check_budget(trial)
+        try:
+            return self._score(trial)
+        except optuna.TrialPruned:
+            raise
+        except Exception as exc:
+            trial.set_user_attr("fail_reason", f"{type(exc).__name__}: {exc}")
+            raise
+
+    def _score(self, trial):
+        sampled = {name: _suggest(trial, name, d) for name, d in self.distributions.items()}
+        params = resolve_params(self.estimator, sampled)
+        deep = _deep_prefix(self.estimator) if self.prune else None
+        y = np.asarray(self.y)
+        truth, predictions, fold_scores = [], [], []
+        for fold, (train, test) in enumerate(self.splits):
+            model = clone(self.estimator).set_params(**params)
+            if deep is not None and fold == 0:
+                callbacks = list(model.get_params()[deep + "callbacks"] or [])
+                model.set_params(**{deep + "callbacks": callbacks + [SkorchPruningCallback(trial, VALID_SCORE)]})
+            model.fit(_take(self.X, train), _take(self.y, train))
+            truth.append(y[test])
+            predictions.append(np.asarray(model.predict(_take(self.X, test)), dtype=np.float64))
+            fold_scores.append(float(self.metric(truth[-1], predictions[-1])))
+            trial.set_user_attr("fold_scores", fold_scores)
+            if self.prune and deep is None:
+                trial.report(float(self.metric(np.concatenate(truth), np.concatenate(predictions))), fold)
+                if trial.should_prune():
+                    raise optuna.TrialPruned(f"pruned after fold {fold}")
+        score = float(self.metric(np.concatenate(truth), np.concatenate(predictions)))
+        if not math.isfinite(score):
+            raise ValueError(f"the pooled score is {score} (non-finite predictions?)")
+        return score
+
+
+def _pruner(pruning, estimator):
+    if isinstance(pruning, optuna.pruners.BasePruner):
+        return pruning
+    if pruning is True:
+        # Early epochs of a small validation split are noisy (pruning from epoch 5
+        # of 20 lost the best configurations in benchmarks/bench_tuning.py); folds
+        # are comparable from the second one.
+        prefix = _deep_prefix(estimator)
+        warmup = 1 if prefix is None else estimator.get_params()[prefix + "max_epochs"] // 2
+        return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=warmup)
+    if pruning is False:
+        return optuna.pruners.NopPruner()
+    raise ValueError(f"pruning must be True, False or an optuna pruner, got {pruning!r}")
+
+
+def _metric(scoring):
+    if callable(scoring):
+        return scoring
+    if isinstance(scoring, str) and scoring in METRICS:
+        return METRICS[scoring]
+    raise ValueError(f"scoring must be one of {sorted(METRICS)} or a function metric(y_true, y_pred), got {scoring!r}")
+
+
+def _seed(base, *keys):
+    """A sampler seed derived from ``base`` and ``keys`` (None stays None)."""
+    if base is None:
+        return None
+    return int(np.random.SeedSequence([base, *keys]).generate_state(1)[0])
+
+
+def _process_alive(pid):
+    if os.name == "nt":  # signal 0 would end the process there: assume it lives
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by another user
+        pass
+    return True
+
+
+def _fail_orphaned_trials(study):
+    """Fail RUNNING trials whose worker process on this machine has exited.
+
+    For storages without Optuna's heartbeat (journal files); databases made by
+    :func:`make_storage` fail such trials through their heartbeat instead.
+    """
+    host = socket.gethostname()
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        where, _, pid = str(trial.user_attrs.get("worker", "")).rpartition(":")
+        if where == host and pid.isdigit() and not _process_alive(int(pid)):
+            study.tell(trial.number, state=TrialState.FAIL, skip_if_finished=True)
+
+
+def _run_worker(storage, study_name, objective, n_trials, timeout, seed, pruner, verbose, show_progress):
+    optuna.logging.set_verbosity(_VERBOSITY.get(verbose, optuna.logging.INFO))
+    study = optuna.load_study(
+        study_name=study_name, storage=storage, sampler=optuna.samplers.TPESampler(seed=seed), pruner=pruner
+    )
+    study.optimize(
+        objective,
+        n_trials=n_trials,
+        timeout=timeout,
+        catch=(Exception,),
+        callbacks=[MaxTrialsCallback(objective.n_trials, states=_COUNTED)],
+        show_progress_bar=show_progress,
+    )
+
+
+def _folds(cv, y, random_state):
+    if isinstance(cv, Integral) and not isinstance(cv, bool):
+        if cv < 2:
+            raise ValueError(f"cv must be >= 2 folds, got {cv}")
+        return KFold(cv, shuffle=True, random_state=0 if random_state is None else random_state)
+    return check_cv(cv, y, classifier=False)
+
+
+def _first_failure(study):
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.FAIL,)):
+        if not trial.user_attrs.get("surplus"):
+            return trial.user_attrs.get("fail_reason", "its worker stopped while it ran")
+    return None
+
+
+def tune(
+    estimator,
+    X,
+    y,
+    *,
+    n_trials=30,
+    timeout=None,
+    cv=5,
+    scoring="spearman",
+    storage=None,
+    study_name=None,
+    pruning=True,
+    n_jobs=1,
+    random_state=0,
+    param_distributions=None,
+    verbose=0,
+):
+    """Search hyper-parameters with Optuna; return the refitted best model and the study.
+
+    Each trial samples parameters from ``param_distributions``, predicts
+    every cross-validation test fold with a model fitted on the other folds,
+    and is scored by ``scoring`` over all these out-of-fold predictions
+    pooled (for the default, Spearman's ρ over all clips, the task's metric);
+    the score of each fold is kept in the trial's ``fold_scores`` user
+    attribute. A trial whose fit or predict raises is recorded as failed,
+    with the error in its ``fail_reason`` user attribute, and the study goes
+    on; only a study with no completed trial is an error.
+
+    Parameters
+    ----------
+    estimator : estimator
+        Any estimator or composition (see :func:`search_space`).
+    X : array-like, sparse matrix, DataFrame or list of shape (n, ...)
+    y : array-like of shape (n,)
+    n_trials : int, default=30
+        Finished (complete or pruned) trials the study should hold in
+        total. A resumed study runs only the missing ones. Workers sharing a
+        study stop once finished plus running trials reach ``n_trials``, so
+        the total holds exactly: a worker that starts a trial just after
+        another worker filled the study records that trial as failed with
+        user attribute ``surplus`` and stops (:func:`study_summary` counts
+        those apart). Failed trials do not count; a run does not replace
+        them, a rerun does.
+    timeout : float, optional
+        Stop starting new trials after this many seconds; the study keeps
+        what finished. Each trial fits ``cv`` models: budget ``n_trials *
+        cv`` fits, or set ``timeout`` for a wall-clock limit on a laptop.
+    cv : int or cross-validation splitter, default=5
+        An int means ``KFold(cv, shuffle=True, random_state=random_state)``
+        (seed 0 when ``random_state`` is None), the folds
+        :class:`~skmem.models.fusion.RankFusionRegressor` and ``skmem cv``
+        use.
+    scoring : {"spearman", "pearson", "neg_mean_squared_error"} or callable, default="spearman"
+        Metric ``metric(y_true, y_pred)`` of the pooled out-of-fold
+        predictions; higher is better.
+    storage : None, str, path-like or optuna storage, default=None
+        See :func:`make_storage`: None keeps the study in memory; a SQLite
+        file or URL persists it; a journal file or any SQLAlchemy database
+        can be shared by several processes or machines.
+    study_name : str, optional
+        Name of the study in ``storage``; rerunning with the same storage
+        and name resumes it. Defaults to ``"skmem-<estimator class>"``.
+    pruning : bool or optuna.pruners.BasePruner, default=True
+        True uses a :class:`~optuna.pruners.MedianPruner` (after 5 trials).
+        A skmem deep regressor (or a Pipeline ending in one) with a
+        ``valid_size`` reports its validation Spearman every epoch of the
+        first fold, through optuna-integration's ``SkorchPruningCallback``,
+        and may be pruned from half of its ``max_epochs``; other models
+        report the score pooled over the folds done after each fold and may
+        be pruned from the second fold.
+    n_jobs : int, default=1
+        Workers running trials at once, through joblib: threads of this
+        process when ``storage`` is None, otherwise the active joblib backend
+        (processes, or a Dask/Ray cluster) sharing ``storage``.
+    random_state : int, RandomState or None, default=0
+        Seeds the folds and the sampler (each worker and each resumed run
+        gets its own derived sampler seed).
+    param_distributions : dict, optional
+        Search space; ``search_space(estimator, X=X, y=y)`` when None.
+    verbose : int, default=0
+        0: silent. 1: Optuna's progress bar and warnings (failed trials).
+        2: also a line per trial.
+
+    Returns
+    -------
+    best_estimator : estimator
+        A clone of ``estimator`` with the best parameters, fitted on ``X, y``.
+    study : optuna.Study
+
+    Raises
+    ------
+    RuntimeError
+        When the study holds no completed trial; the message names the
+        study and the first failure.
+    """
+    check_positive_int(n_trials, "n_trials")
+    if timeout is not None and not (isinstance(timeout, (int, float)) and timeout > 0):
+        raise ValueError(f"timeout must be a positive number of seconds or None, got {timeout!r}")
+    metric = _metric(scoring)
+    splits = list(_folds(cv, y, random_state).split(X, y))
+    n_workers = effective_n_jobs(n_jobs)
+    base_seed = None if random_state is None else int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+    distributions = (
+        search_space(estimator, X=X, y=y) if param_distributions is None else dict(param_distributions)
+    )
+    pruner = _pruner(pruning, estimator)
+    storage = make_storage(storage)
+    in_memory = storage is None
+    if in_memory:
+        storage = InMemoryStorage()
+    study_name = study_name or f"skmem-{type(estimator).__name__}"
+    previous = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(_VERBOSITY.get(verbose, optuna.logging.INFO))
+    try:
+        study = optuna.create_study(
+            storage=storage,
+            study_name=study_name,
+            direction="maximize",
+            sampler=optuna.samplers.TPESampler(seed=_seed(base_seed)),
+            pruner=pruner,
+            load_if_exists=True,
+        )
+        if study.direction != optuna.study.StudyDirection.MAXIMIZE:
+            raise ValueError(f"study {study_name!r} in this storage minimises; tune maximises the score")
+        if not (hasattr(storage, "get_heartbeat_interval") and storage.get_heartbeat_interval()):
+            _fail_orphaned_trials(study)
+        already = len(study.get_trials(deepcopy=False, states=_FINISHED))
+        remaining = n_trials - already
+        objective = _Objective(estimator, X, y, distributions, splits, metric, pruning is not False, n_trials)
+        if remaining > 0:
+            shares = [remaining // n_workers + (i < remaining % n_workers) for i in range(n_workers)]
+            jobs = [
+                delayed(_run_worker)(
+                    storage, study_name, objective, share, timeout, _seed(base_seed, already, worker),
+                    pruner, verbose, bool(verbose) and worker == 0,
+                )
+                for worker, share in enumerate(shares)
+                if share
+            ]
+            # An in-memory study lives in this process: its workers must be threads.
+            Parallel(n_jobs=len(jobs), require="sharedmem" if in_memory else None)(jobs)
+    finally:
+        optuna.logging.set_verbosity(previous)
+    if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+        reason = _first_failure(study)
+        detail = f"first failure: {reason}" if reason else "all were pruned; raise n_trials or relax pruning"
+        raise RuntimeError(f"study {study_name!r} has no completed trial ({detail})")
+    best = clone(estimator).set_params(**resolve_params(estimator, study.best_params))
+    best.fit(X, y)
+    return best, study
+
+
+def study_summary(study):
+    """Counts of trials by state and the best trial, as a dict (for reports).
+
+    ``fail`` counts trials whose fit raised or whose worker died; ``surplus``
+    counts the trials workers dropped because the study was already full.
+    """
+    counts = {state.name.lower(): 0 for state in TrialState}
+    counts["surplus"] = 0
+    for trial in study.get_trials(deepcopy=False):
+        surplus = trial.state == TrialState.FAIL and trial.user_attrs.get("surplus")
+        counts["surplus" if surplus else trial.state.name.lower()] += 1
+    summary = {"study_name": study.study_name, "n_trials": len(study.trials), **counts}
+    completed = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    if completed:
+        best = study.best_trial
+        summary.update(best_trial=best.number, best_value=best.value, best_params=best.params)
+        summary["mean_trial_seconds"] = math.fsum(t.duration.total_seconds() for t in completed) / len(completed)
+    reason = _first_failure(study)
+    if reason:
+        summary["first_failure"] = reason
+    return summary
