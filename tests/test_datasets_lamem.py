@@ -51,7 +51,9 @@ def test_overlapping_subsets_are_refused(lamem):
         (["00000001.jpg 0.7", "00000002.jpg"], "line 2: expected '<image> <score>'"),
         (["00000001.jpg high"], "line 1: score 'high' is not a number"),
         (["00000001.jpg inf"], "line 1: score 'inf' is not finite"),
-        (["00000001.jpg 0.7", "00000001.jpg 0.6"], "line 2: 00000001.jpg already listed on line 1"),
+        (["00000001.jpg 0.7", "00000001.jpg 0.6"], "line 2: image '00000001.jpg' already listed on line 1"),
+        (["00000001.jpg 0.7", "00000002.jpg 1.2"], "line 2: score '1.2' lies outside [0, 1]"),
+        (["00000001.jpg 0.7", "00000002.jpg -0.1"], "line 2: score '-0.1' lies outside [0, 1]"),
         ([""], "no '<image> <score>' line"),
     ],
 )
@@ -63,10 +65,19 @@ def test_malformed_split_file_names_file_and_line(lamem, lines, message):
     assert message in str(info.value)
 
 
+def test_undecodable_split_file_names_byte_and_line(lamem):
+    root, _, _ = lamem
+    path = root / "lamem" / "splits" / "train_1.txt"
+    path.write_bytes(b"00000001.jpg 0.7\r\n00000002.jpg 0.\xff8")
+    with pytest.raises(ValueError, match=r"train_1\.txt: not UTF-8 text: byte 0xff at offset 33 \(line 2\)"):
+        load_lamem(root, split=1)
+
+
 def test_missing_images_and_folders(lamem, tmp_path):
     root, names, _ = lamem
     (root / "lamem" / "images" / names[0]).unlink()
-    data = load_lamem(root, split=1, subset="all")
+    with pytest.warns(UserWarning, match=r"1 of 12 images are absent from .*images"):
+        data = load_lamem(root, split=1, subset="all")
     assert data.n_present == 11 and not data.frame.set_index("image").loc[names[0], "present"]
     with pytest.raises(FileNotFoundError, match="splits"):
         load_lamem(tmp_path / "nowhere")
@@ -74,3 +85,20 @@ def test_missing_images_and_folders(lamem, tmp_path):
         load_lamem(root, split=3)
     with pytest.raises(ValueError, match="subset"):
         load_lamem(root, subset="dev")
+
+
+def test_warn_policy_keeps_the_valid_lines(lamem):
+    root, _, _ = lamem
+    lines = ["a.jpg 0.7", "a.jpg 0.2", "b.jpg 2", "c.jpg", "d.jpg 0.5"]
+    write_text(root / "lamem" / "splits" / "val_2.txt", lines)
+    with pytest.warns(UserWarning) as record:
+        data = load_lamem(root, split=2, subset="val", on_invalid="warn")
+    assert str(record[0].message).endswith(
+        "val_2.txt: 3 invalid value(s) (line 2: image 'a.jpg' already listed on line 1; line 3: score '2' "
+        "lies outside [0, 1]; line 4: expected '<image> <score>', got 'c.jpg'); lines with a bad or repeated "
+        "image were dropped (the first kept); bad scores are NaN"
+    )
+    assert list(data.frame["image"]) == ["a.jpg", "b.jpg", "d.jpg"]
+    np.testing.assert_array_equal(data.scores, [0.7, np.nan, 0.5])
+    with pytest.raises(ValueError, match="on_invalid"):
+        load_lamem(root, split=2, on_invalid="drop")

@@ -39,6 +39,6 @@ def test_vp8_codec_and_bad_parameters(tmp_path):
     paths, _ = make_memorability_videos(1, tmp_path, n_seconds=1, size=(32, 32), fps=4, codec="vp8", random_state=0)
     assert paths[0].endswith(".webm")
     with pytest.raises(ValueError, match="codec"):
-        make_memorability_videos(1, tmp_path, codec="av1")
+        make_memorability_videos(1, tmp_path, codec="theora")
     with pytest.raises(ValueError, match="n_videos"):
         make_memorability_videos(0, tmp_path)

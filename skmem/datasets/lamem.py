@@ -3,11 +3,11 @@
 import numbers
 import os
 
-import numpy as np
 import pandas as pd
 
 from skmem._validation import check_choice
-from skmem.datasets._files import file_bunch
+from skmem.datasets._checks import InvalidRows, check_ids, check_numbers
+from skmem.datasets._files import file_bunch, text_lines
 
 __all__ = ["load_lamem"]
 
@@ -21,40 +21,31 @@ def _lamem_folder(root):
     raise FileNotFoundError(f"{root}: no 'splits' folder (pass the lamem folder or its parent)")
 
 
-def _read_split(path):
+def _read_split(path, on_invalid):
     """Read ``<image> <score>`` lines; errors name the file and line."""
     if not os.path.isfile(path):
         raise FileNotFoundError(f"{path}: split file not found")
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as fh:
-            text = fh.read()
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"{path}: not UTF-8 text ({exc})") from exc
-    images, scores, seen = [], [], {}
-    for number, line in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), 1):
+    invalid = InvalidRows(path, on_invalid)
+    images, scores, lines = [], [], []
+    for number, line in text_lines(path):
         fields = line.split()
         if not fields:
             continue
         if len(fields) != 2:
-            raise ValueError(f"{path}, line {number}: expected '<image> <score>', got {line.strip()!r}")
-        image, value = fields
-        try:
-            score = float(value)
-        except ValueError:
-            raise ValueError(f"{path}, line {number}: score {value!r} is not a number") from None
-        if not np.isfinite(score):
-            raise ValueError(f"{path}, line {number}: score {value!r} is not finite")
-        if image in seen:
-            raise ValueError(f"{path}, line {number}: {image} already listed on line {seen[image]}")
-        seen[image] = number
-        images.append(image)
-        scores.append(score)
-    if not images:
+            invalid.report(number, f"expected '<image> <score>', got {line.strip()!r}")
+            continue
+        images.append(fields[0])
+        scores.append(fields[1])
+        lines.append(number)
+    images, keep = check_ids(images, lines, "image", invalid)
+    scores = check_numbers(scores, lines, "score", invalid, low=0, high=1)
+    invalid.warn("lines with a bad or repeated image were dropped (the first kept); bad scores are NaN")
+    if not keep.any():
         raise ValueError(f"{path}: no '<image> <score>' line")
-    return images, scores
+    return [i for i, k in zip(images, keep) if k], scores[keep]
 
 
-def load_lamem(root, split=1, subset="train"):
+def load_lamem(root, split=1, subset="train", *, on_invalid="raise"):
     """Load one split of LaMem: image paths and that split's memorability scores.
 
     The same image has different scores in different splits, so scores are
@@ -69,6 +60,11 @@ def load_lamem(root, split=1, subset="train"):
     subset : {"train", "val", "test", "all"}, default="train"
         ``"all"`` returns the three subsets of ``split`` together, with a
         ``subset`` column; an image listed in two of them is an error.
+    on_invalid : {"raise", "warn"}, default="raise"
+        What a malformed line, a repeated image or a score that is not a
+        finite number in [0, 1] does: ``ValueError`` naming the file and
+        line, or one warning, the line dropped (the first of repeated images
+        kept) or the score set to NaN.
 
     Returns
     -------
@@ -86,7 +82,7 @@ def load_lamem(root, split=1, subset="train"):
     frames, origin = [], {}
     for name in _SUBSETS if subset == "all" else (subset,):
         path = os.path.join(folder, "splits", f"{name}_{int(split)}.txt")
-        images, scores = _read_split(path)
+        images, scores = _read_split(path, on_invalid)
         for image in images:
             if image in origin:
                 raise ValueError(
@@ -98,4 +94,5 @@ def load_lamem(root, split=1, subset="train"):
     images_dir = os.path.join(folder, "images")
     frame["path"] = [os.path.join(images_dir, image) for image in frame["image"]]
     columns = ["image", "path", "present", "score", "subset"]
-    return file_bunch(frame, columns, folder, {"scores": ("score", float)}, split=int(split), subset=subset)
+    arrays = {"scores": ("score", float)}
+    return file_bunch(frame, columns, folder, arrays, what="images", split=int(split), subset=subset)

@@ -1,14 +1,15 @@
 """Memento10k loader (MediaEval 2021 CSV distribution)."""
 
 import glob
-import io
 import os
 
 import numpy as np
 import pandas as pd
 
 from skmem._validation import check_choice
-from skmem.datasets._files import file_bunch
+from skmem.datasets._checks import InvalidRows, check_ids, check_numbers
+from skmem.datasets._features import join_features
+from skmem.datasets._files import csv_columns, file_bunch, read_csv_records
 
 __all__ = ["load_memento10k"]
 
@@ -23,6 +24,13 @@ _SCORE_COLUMNS = {
     "annotations_short_term": "n_short_annotations",
     "decay_alpha": "decay_alpha",
 }
+# Raw scores are hit rates; normalised ones are extrapolated to an 80 s delay
+# along the clip's decay line, so only their finiteness is checked.
+_SCORE_RANGES = {
+    "scores_raw_short_term": {"low": 0, "high": 1},
+    "annotations_short_term": {"low": 0, "integer": True},
+}
+_PREFIXES = {"train": ("train",), "dev": ("dev", "val"), "test": ("test",)}
 
 
 def _subset_folder(root, subset):
@@ -33,87 +41,77 @@ def _subset_folder(root, subset):
         candidate = os.path.join(root, name)
         if os.path.isdir(candidate):
             return candidate
-    if glob.glob(os.path.join(root, f"{subset}_*.csv")):
+    if _find_csv(root, ["*.csv"], subset):
         return root
     raise FileNotFoundError(
-        f"{root}: no {subset} folder ({', '.join(names)}); pass the dataset folder or the "
-        "subset folder itself"
+        f"{root}: no {subset} folder ({', '.join(names)}) and no {subset} CSV; pass the dataset "
+        "folder, the subset folder itself, or scores= / descriptions="
     )
 
 
-def _find_csv(folder, patterns):
+def _find_csv(folder, patterns, subset):
+    """The first file matching ``patterns`` whose name does not start with another subset's name."""
+    others = tuple(p for s, prefixes in _PREFIXES.items() if s != subset for p in prefixes)
     for pattern in patterns:
         hits = sorted(glob.glob(os.path.join(folder, pattern)))
+        hits = [h for h in hits if not os.path.basename(h).lower().startswith(others)]
         if hits:
             return hits[0]
     return None
 
 
-def _read_csv(path):
-    """Read a CSV with quoted (possibly multi-line) fields; BOM and CRLF allowed."""
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as fh:
-            text = fh.read()
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path}: not a readable CSV ({exc})") from exc
-    frame.columns = [str(c).strip() for c in frame.columns]
-    if "video_id" not in frame.columns:
-        raise ValueError(f"{path}: no 'video_id' column; found {list(frame.columns)}")
-    frame["video_id"] = frame["video_id"].str.strip()
-    return frame
+def _read_scores(path, on_invalid):
+    header, records = read_csv_records(path)
+    cells = csv_columns(path, header, records, ("video_id", *_SCORE_COLUMNS))
+    lines = [line for line, _ in records]
+    invalid = InvalidRows(path, on_invalid)
+    ids, keep = check_ids(cells["video_id"], lines, "video_id", invalid)
+    frame = pd.DataFrame({"video_id": pd.Series(ids, dtype=object)})
+    for name, column in _SCORE_COLUMNS.items():
+        frame[column] = check_numbers(cells[name], lines, name, invalid, **_SCORE_RANGES.get(name, {}))
+    frame["video_url"] = [row[header.index("video_url")] for _, row in records] if "video_url" in header else ""
+    invalid.warn("rows with an empty or repeated video_id were dropped (the first kept); bad values are NaN")
+    return frame[keep].reset_index(drop=True)
 
 
-def _read_scores(path):
-    frame = _read_csv(path)
-    missing = [c for c in _SCORE_COLUMNS if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{path}: missing column(s) {missing}; found {list(frame.columns)}")
-    duplicated = frame["video_id"].duplicated()
-    if duplicated.any():
-        raise ValueError(f"{path}: video_id {frame['video_id'][duplicated].iloc[0]!r} appears twice")
-    for column in _SCORE_COLUMNS:
-        text = frame[column].str.strip()
-        values = pd.to_numeric(text.replace("", np.nan), errors="coerce")
-        bad = values.isna() & (text != "")
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise ValueError(
-                f"{path}: record {row + 1} (video_id {frame['video_id'].iloc[row]!r}) has a "
-                f"non-numeric {column}: {frame[column].iloc[row]!r}"
-            )
-        frame[column] = values.astype(float)
-    return frame.rename(columns=_SCORE_COLUMNS)
-
-
-def _read_descriptions(path):
+def _read_descriptions(path, on_invalid):
     """Captions per video id, from wide (``description_<k>``) or long (``description``) CSVs."""
-    frame = _read_csv(path)
+    header, records = read_csv_records(path)
+    lines = [line for line, _ in records]
+    invalid = InvalidRows(path, on_invalid)
     wide = sorted(
-        (c for c in frame.columns if c.startswith("description_") and c[12:].isdigit()),
+        (c for c in header if c.startswith("description_") and c[12:].isdigit()),
         key=lambda c: int(c[12:]),
     )
     if wide:
-        cells = frame[wide].to_numpy(dtype=object)
-        captions = [tuple(c.strip() for c in row if c.strip()) for row in cells]
-        duplicated = frame["video_id"].duplicated()
-        if duplicated.any():
-            raise ValueError(f"{path}: video_id {frame['video_id'][duplicated].iloc[0]!r} appears twice")
-        return dict(zip(frame["video_id"], captions))
-    if "description" not in frame.columns:
-        raise ValueError(
-            f"{path}: no 'description' or 'description_<k>' column; found {list(frame.columns)}"
-        )
-    captions = {}
-    for video, text in zip(frame["video_id"], frame["description"]):
-        captions.setdefault(video, [])
-        if text.strip():
-            captions[video].append(text.strip())
-    return {video: tuple(texts) for video, texts in captions.items()}
+        cells = csv_columns(path, header, records, ("video_id", *wide))
+        ids, keep = check_ids(cells["video_id"], lines, "video_id", invalid)
+        rows = zip(*(cells[c] for c in wide))
+        captions = {
+            video: tuple(c.strip() for c in row if c.strip())
+            for video, row, kept in zip(ids, rows, keep)
+            if kept
+        }
+    elif "description" in header:
+        cells = csv_columns(path, header, records, ("video_id", "description"))
+        captions = {}
+        for line, video, text in zip(lines, cells["video_id"], cells["description"]):
+            if not video.strip():
+                invalid.report(line, "empty video_id")
+                continue
+            texts = captions.setdefault(video.strip(), [])
+            if text.strip():
+                texts.append(text.strip())
+        captions = {video: tuple(texts) for video, texts in captions.items()}
+    else:
+        raise ValueError(f"{path}: no 'description' or 'description_<k>' column; found {header}")
+    invalid.warn("those rows were dropped (the first of repeated ids kept)")
+    return captions
 
 
-def _video_index(folder):
-    for name in ("Videos", "videos"):
+def _video_index(folder, names=("Videos", "videos")):
+    """The clips folder and ``{id: path}`` for its files (zero-padded numbers also unpadded)."""
+    for name in names:
         videos = os.path.join(folder, name)
         if os.path.isdir(videos):
             files = {}
@@ -126,56 +124,97 @@ def _video_index(folder):
     return os.path.join(folder, "Videos"), {}
 
 
-def load_memento10k(root, subset="train"):
-    """Load Memento10k as distributed for MediaEval 2021.
+def load_memento10k(
+    root=None,
+    subset="train",
+    *,
+    scores=None,
+    descriptions=None,
+    videos=None,
+    features=None,
+    on_invalid="raise",
+):
+    """Load Memento10k as distributed for MediaEval 2021, as one model-ready frame.
 
     Parameters
     ----------
-    root : str or path-like
+    root : str or path-like, optional
         The dataset folder (holding ``training_set/``, ``dev_set/``,
-        ``testing_set/``) or one subset folder. A subset folder holds
-        ``<subset>_scores.csv`` (``video_id, video_url, annotations_short_term,
-        scores_raw_short_term, scores_normalized_short_term, decay_alpha``),
+        ``testing_set/``), one subset folder, or a folder holding the subset's
+        CSVs side by side. A subset folder holds ``<subset>_scores.csv``
+        (``video_id, video_url, annotations_short_term, scores_raw_short_term,
+        scores_normalized_short_term, decay_alpha``),
         ``<subset>_text_descriptions.csv`` (``video_id, description_0 ...
         description_4``, or one ``video_id, description`` row per caption;
-        quoted fields may span lines) and ``Videos/``.
+        quoted fields may span lines) and ``Videos/``. Optional when
+        ``scores`` or ``descriptions`` is given.
     subset : {"train", "dev", "test"}, default="train"
+    scores, descriptions : str or path-like, optional
+        Explicit CSV files, used instead of searching ``root``.
+    videos : str or path-like, optional
+        Folder of the clips (default: ``Videos/`` beside the CSVs). Absent
+        clips give one warning naming the folder and how many are missing.
+    features : dict or list, optional
+        Descriptors joined by ``video_id``, one block of named columns per
+        source, as in :func:`skmem.datasets.load_mediaeval2018`.
+    on_invalid : {"raise", "warn"}, default="raise"
+        What an empty or repeated ``video_id``, a non-numeric or non-finite
+        score, a raw score outside [0, 1] or an annotation count that is not
+        a non-negative whole number does: ``ValueError`` naming the file and
+        line, or one warning, the row dropped (bad id; the first of repeated
+        ids kept) or the value set to NaN.
 
     Returns
     -------
     Bunch
-        ``frame`` (one row per clip: video_id, path, present, caption (a tuple
-        of the clip's captions), short_term (normalised score, the official
-        target), short_term_raw, n_short_annotations, decay_alpha; scores are
-        NaN where the subset has none), ``paths`` (where each clip is expected,
-        found or not), ``n_present``, ``captions``, ``short_term``,
-        ``short_term_raw``, ``n_short_annotations``, ``decay_alpha`` and
-        ``root`` (the subset folder).
+        ``frame`` (one row per clip: video_id, path, present, caption (the
+        clip's captions joined, one per line), captions (a tuple of them),
+        short_term (normalised score, the official target), short_term_raw,
+        n_short_annotations, decay_alpha, then the feature columns; scores
+        are NaN where the subset has none; this distribution has no long-term
+        target), ``paths`` (where each clip is expected, found or not),
+        ``n_present``, ``captions``, ``short_term``, ``short_term_raw``,
+        ``n_short_annotations``, ``decay_alpha``, ``features`` and
+        ``feature_columns`` (dicts by source name) and ``root``.
     """
     check_choice(subset, "subset", tuple(_SUBSET_FOLDERS))
-    folder = _subset_folder(os.fspath(root), subset)
-    scores_path = _find_csv(folder, [f"{subset}_scores.csv", "*scores*.csv"])
-    text_path = _find_csv(
-        folder, [f"{subset}_text_descriptions.csv", "*descriptions*.csv", "*captions*.csv"]
-    )
-    if scores_path is None and text_path is None:
-        raise FileNotFoundError(f"{folder}: found neither a *scores*.csv nor a *descriptions*.csv file")
-    captions = _read_descriptions(text_path) if text_path else {}
-    if scores_path is not None:
-        frame = _read_scores(scores_path)
+    if root is None and scores is None and descriptions is None:
+        raise ValueError("pass root (the dataset folder) or the scores / descriptions files")
+    if scores is None and descriptions is None:
+        folder = _subset_folder(os.path.expanduser(os.fspath(root)), subset)
+        scores = _find_csv(folder, [f"{subset}_scores.csv", "*scores*.csv"], subset)
+        descriptions = _find_csv(
+            folder, [f"{subset}_text_descriptions.csv", "*descriptions*.csv", "*captions*.csv"], subset
+        )
+        if scores is None and descriptions is None:
+            raise FileNotFoundError(f"{folder}: found neither a *scores*.csv nor a *descriptions*.csv file")
+    elif root is not None:
+        folder = os.path.expanduser(os.fspath(root))
     else:
-        frame = pd.DataFrame({"video_id": list(captions)})
-        for column in _SCORE_COLUMNS.values():
-            frame[column] = np.nan
-    frame["caption"] = [captions.get(v, ()) for v in frame["video_id"]]
-    videos, index = _video_index(folder)
-    urls = frame["video_url"] if "video_url" in frame.columns else [""] * len(frame)
+        folder = os.path.dirname(os.path.abspath(os.fspath(scores or descriptions)))
+    captions = _read_descriptions(descriptions, on_invalid) if descriptions else {}
+    if scores is not None:
+        frame = _read_scores(scores, on_invalid)
+    else:
+        frame = pd.DataFrame({"video_id": pd.Series(list(captions), dtype=object), "video_url": ""})
+        frame = frame.assign(**{c: np.nan for c in _SCORE_COLUMNS.values()})
+    frame["captions"] = pd.Series([captions.get(v, ()) for v in frame["video_id"]], dtype=object)
+    frame["caption"] = ["\n".join(c) for c in frame["captions"]]
+    if videos is None:
+        videos, index = _video_index(folder)
+    else:
+        videos = os.path.expanduser(os.fspath(videos))
+        index = _video_index(videos, names=("",))[1]
     paths = []
-    for video, url in zip(frame["video_id"], urls):
+    for video, url in zip(frame["video_id"], frame["video_url"]):
         found = index.get(video) or (index.get(str(int(video))) if video.isdigit() else None)
         expected = os.path.basename(url.strip()) or f"{video}.mp4"
         paths.append(found or os.path.join(videos, expected))
     frame["path"] = paths
-    columns = ["video_id", "path", "present", "caption", *_SCORE_COLUMNS.values()]
-    arrays = {"captions": ("caption", object), **{c: (c, float) for c in _SCORE_COLUMNS.values()}}
-    return file_bunch(frame, columns, folder, arrays)
+    columns = ["video_id", "path", "present", "caption", "captions", *_SCORE_COLUMNS.values()]
+    arrays = {"captions": ("captions", object), **{c: (c, float) for c in _SCORE_COLUMNS.values()}}
+    bunch = file_bunch(frame, columns, folder, arrays, what="clips")
+    bunch.frame, bunch.features, bunch.feature_columns = join_features(
+        bunch.frame, bunch.frame["video_id"], features, os.path.join(folder, "features")
+    )
+    return bunch

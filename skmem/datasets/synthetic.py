@@ -7,7 +7,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from skmem._validation import check_choice, check_positive_int
-from skmem.video import _CODECS, write_video
+from skmem.video import CODECS, write_video
 
 __all__ = ["make_memorability_videos", "GROUND_TRUTH_HEADER"]
 
@@ -59,8 +59,9 @@ def make_memorability_videos(
     size : (height, width), default=(128, 128)
         Both even.
     fps : int, default=12
-    codec : {"vp9", "vp8", "h264"}, default="vp9"
-        VP8/VP9 in ``.webm``, H.264 in ``.mp4``.
+    codec : str, default="vp9"
+        One of :data:`skmem.video.CODECS`: VP8/VP9 in ``.webm``, H.264,
+        HEVC and AV1 in ``.mp4``.
     noise : float, default=0.02
     encoder_options : dict, optional
         Passed to :func:`skmem.video.write_video` (e.g. a faster libvpx
@@ -74,11 +75,11 @@ def make_memorability_videos(
         Short-term memorability.
     """
     check_positive_int(n_videos, "n_videos")
-    check_choice(codec, "codec", tuple(_CODECS))
+    check_choice(codec, "codec", tuple(CODECS))
     height, width = size
     rng = check_random_state(random_state)
     os.makedirs(directory, exist_ok=True)
-    extension = _CODECS[codec][1]
+    extension = CODECS[codec][1]
     n_frames = max(1, int(round(n_seconds * fps)))
     phases = (np.arange(n_frames) + 0.5) / n_frames
     paths, scores, rows = [], [], []

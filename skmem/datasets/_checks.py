@@ -1,0 +1,94 @@
+"""Checks of the rows a loader reads: ids and scores, with a raise-or-warn policy."""
+
+import math
+import warnings
+
+import numpy as np
+
+from skmem._validation import check_choice
+
+ON_INVALID = ("raise", "warn")
+
+
+class InvalidRows:
+    """Report invalid values of one file: raise at the first, or collect them and warn once.
+
+    Parameters
+    ----------
+    path : str
+        The file, named in every message.
+    on_invalid : {"raise", "warn"}
+        ``"raise"``: :meth:`report` raises ``ValueError`` naming the file and
+        line. ``"warn"``: it records the problem; :meth:`warn` then issues one
+        ``UserWarning`` naming the file, how many values were invalid and the
+        first few lines (in file order), and says what was done with them (``action``).
+    """
+
+    def __init__(self, path, on_invalid):
+        check_choice(on_invalid, "on_invalid", ON_INVALID)
+        self.path = path
+        self.on_invalid = on_invalid
+        self.problems = []
+
+    def report(self, line, message):
+        if self.on_invalid == "raise":
+            raise ValueError(f"{self.path}, line {line}: {message}")
+        self.problems.append((line, message))
+
+    def warn(self, action):
+        if self.problems:
+            problems = sorted(self.problems, key=lambda problem: problem[0])
+            shown = "; ".join(f"line {line}: {message}" for line, message in problems[:3])
+            shown += "; ..." if len(problems) > 3 else ""
+            warnings.warn(
+                f"{self.path}: {len(self.problems)} invalid value(s) ({shown}); {action}",
+                stacklevel=3,
+            )
+
+
+def check_ids(ids, lines, column, invalid):
+    """Stripped ids and a mask of the rows to keep (not empty, not a repeat of an earlier row).
+
+    Empty ids and repeated ids are reported to ``invalid`` (an :class:`InvalidRows`);
+    under ``"warn"`` those rows are dropped and the first occurrence kept.
+    """
+    ids = [str(i).strip() for i in ids]
+    keep = np.ones(len(ids), dtype=bool)
+    first = {}
+    for row, (value, line) in enumerate(zip(ids, lines)):
+        if not value:
+            invalid.report(line, f"empty {column}")
+            keep[row] = False
+        elif value in first:
+            invalid.report(line, f"{column} {value!r} already listed on line {first[value]}")
+            keep[row] = False
+        else:
+            first[value] = line
+    return ids, keep
+
+
+def check_numbers(cells, lines, column, invalid, *, low=-math.inf, high=math.inf, integer=False):
+    """Parse text cells into floats that are finite, in ``[low, high]`` and, if asked, whole.
+
+    Each bad cell is reported to ``invalid``; under ``"warn"`` it becomes NaN.
+    """
+    values = np.full(len(cells), np.nan)
+    kind = "a whole number" if integer else "a number"
+    for row, (cell, line) in enumerate(zip(cells, lines)):
+        text = str(cell).strip()
+        try:
+            value = float(text)
+        except ValueError:
+            invalid.report(line, f"{column} {text!r} is not {kind}")
+            continue
+        if not math.isfinite(value):
+            problem = "is not finite"
+        elif not low <= value <= high:
+            problem = f"lies outside [{low:g}, {high:g}]"
+        elif integer and not value.is_integer():
+            problem = "is not a whole number"
+        else:
+            values[row] = value
+            continue
+        invalid.report(line, f"{column} {text!r} {problem}")
+    return values
