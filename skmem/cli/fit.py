@@ -1,0 +1,29 @@
+"""``skmem fit``: train one model on every labelled clip and save it."""
+
+from skmem.cli.common import MODELS, add_data_options, build_models, check_inputs, check_outputs, load_dataset
+
+
+def add_parser(commands):
+    parser = commands.add_parser("fit", help="train one model on all labelled clips and save it")
+    add_data_options(parser)
+    parser.add_argument("--model", choices=MODELS, required=True)
+    parser.add_argument("--out", required=True, metavar="MODEL", help="output file (joblib), e.g. model.joblib")
+    parser.set_defaults(handler=run)
+
+
+def run(args):
+    from skmem.persistence import save_model
+
+    check_inputs(args, [args.model])
+    check_outputs(out=args.out)
+    X, y, _, config = load_dataset(args)
+    model = build_models([args.model], X, args)[args.model]
+    model.fit(X, y)
+    save_model(args.out, model, feature_config=config, **bundle_metadata(args))
+    print(f"{args.model} fitted on {len(y)} clips ({args.target}-term) -> {args.out}")
+    return 0
+
+
+def bundle_metadata(args):
+    """What a saved model records about the command that trained it."""
+    return {"model_name": args.model, "target": args.target, "captions": args.captions is not None}

@@ -1,0 +1,288 @@
+"""Ready-made estimators built from skmem and scikit-learn parts.
+
+:func:`memorability_pipeline` is the multimodal preset: one call that returns
+a strong, unfitted, fully inspectable scikit-learn estimator for a DataFrame
+of captions and numeric features. :func:`make_model` gives the single-feature
+models of the command line.
+"""
+
+from numbers import Real
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
+from sklearn.linear_model import Ridge, RidgeCV
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import FunctionTransformer, Normalizer, StandardScaler
+from sklearn.svm import SVR
+from sklearn.utils.validation import check_is_fitted
+
+from skmem._params import HasMethods, Interval
+from skmem._validation import check_target
+from skmem.features.pooling import TemporalPooling
+
+__all__ = [
+    "AuxiliaryTargetRegressor",
+    "make_model",
+    "mean_over_locations",
+    "memorability_pipeline",
+    "score_scaler",
+    "signed_sqrt",
+]
+
+#: Ridge penalties tried by the early-fusion member (efficient leave-one-out).
+RIDGE_ALPHAS = tuple(np.logspace(-2, 3, 11))
+
+
+def signed_sqrt(X):
+    """``sign(x) * sqrt(|x|)``: tames the long tail of detector scores and histograms."""
+    return np.sign(X) * np.sqrt(np.abs(X))
+
+
+def score_scaler():
+    """Scale-robust transform of a block of score features (object/class scores, histograms).
+
+    Signed square root (the Hellinger map for non-negative scores: a few very
+    confident detections no longer dominate), per-column standardisation, then
+    unit length per row, so every block of the early-fusion model weighs the
+    same whatever its number of columns.
+    """
+    return make_pipeline(
+        FunctionTransformer(signed_sqrt, feature_names_out="one-to-one"),
+        StandardScaler(),
+        Normalizer(),
+    )
+
+
+def _scaled_svr():
+    """RBF SVR on a standardised target, so ``epsilon`` and ``C`` mean the same on every dataset."""
+    return TransformedTargetRegressor(regressor=SVR(), transformer=StandardScaler())
+
+
+def _text_blocks(text, embeddings, memory):
+    from skmem.text import CaptionEmbedder, CaptionVectorizer
+
+    blocks = [("words", CaptionVectorizer(), text)]
+    if embeddings:
+        blocks.append(("sentences", CaptionEmbedder(memory=memory), text))
+    return blocks
+
+
+def _feature_block(name, spec):
+    """``(name, transformer, columns)`` for a ``features`` entry."""
+    from skmem.features.cnn import CNNFeaturizer
+
+    if isinstance(spec, tuple) and len(spec) == 2 and hasattr(spec[0], "fit"):
+        transformer, columns = spec
+    elif hasattr(spec, "fit"):
+        transformer, columns = spec, "path"
+    else:
+        transformer, columns = None, list(spec) if isinstance(spec, (list, tuple, np.ndarray, pd.Index)) else []
+        if not columns or not all(isinstance(c, str) for c in columns):
+            raise ValueError(
+                f"features[{name!r}] must be a list of column names, a transformer or a "
+                f"(transformer, columns) pair; got {spec!r}"
+            )
+    steps = []
+    if transformer is not None:
+        steps.append(clone(transformer))
+        if isinstance(transformer, CNNFeaturizer):
+            steps.append(TemporalPooling("mean"))
+    return name, make_pipeline(*steps, score_scaler()), columns
+
+
+def memorability_pipeline(
+    text="caption",
+    features=None,
+    *,
+    embeddings=True,
+    memory=None,
+    auxiliary_target=None,
+    auxiliary_weight=0.5,
+    cv=5,
+    random_state=0,
+    n_jobs=None,
+):
+    """A strong multimodal memorability model for a DataFrame, unfitted.
+
+    The design follows what won the MediaEval memorability tasks: caption
+    features and deep visual/object features were the strongest single
+    modalities, and late fusion of per-modality models beat every single
+    model. Members, each readable and replaceable by name
+    (``get_params``/``set_params``, e.g. ``early__ridgecv__alphas``):
+
+    - ``early``: every modality side by side in one ridge regression (TF-IDF
+      of caption words and word pairs, sentence embeddings, and each numeric
+      block through :func:`score_scaler`), its penalty chosen by efficient
+      leave-one-out;
+    - ``text``: an RBF SVR on the sentence embeddings (on TF-IDF when
+      ``embeddings=False``);
+    - one RBF SVR per ``features`` entry, on that block alone.
+
+    The SVRs fit a standardised target. A :class:`~skmem.RankFusionRegressor`
+    combines the members' rank-normalised predictions with non-negative
+    weights chosen to maximise Spearman's ρ on out-of-fold predictions
+    (shuffled, seeded folds).
+
+    Parameters
+    ----------
+    text : str, list of str or None, default="caption"
+        Caption column(s) of ``X``; several columns (Memento10k's five
+        captions) are read as several captions per clip. None: no text.
+    features : dict or None
+        Name -> a list of numeric columns, a transformer reading the
+        ``"path"`` column (e.g. a :class:`~skmem.PrecomputedFeatureLoader` or a
+        :class:`~skmem.CNNFeaturizer` with a ``sampler``; CNN features are
+        mean-pooled over frames), or a ``(transformer, columns)`` pair.
+    embeddings : bool, default=True
+        Add sentence embeddings of the captions (needs the ``text`` extra).
+    memory : str, path-like, joblib.Memory or None
+        Passed to :class:`~skmem.text.CaptionEmbedder`: each caption is embedded
+        once across folds, searches and reruns.
+    auxiliary_target : str or None
+        A column of ``X`` holding a second, less noisy target used in
+        training only, e.g. ``"short_term"`` when fitting long-term
+        memorability (see :class:`AuxiliaryTargetRegressor`).
+    auxiliary_weight : float, default=0.5
+        Weight of the auxiliary target in the training target.
+    cv : int or splitter, default=5
+        Folds of the fusion's out-of-fold predictions.
+    random_state : int, default=0
+        Seeds the fusion folds.
+    n_jobs : int or None
+        Folds fitted in parallel by the fusion.
+
+    Returns
+    -------
+    RankFusionRegressor, or AuxiliaryTargetRegressor around it
+
+    Examples
+    --------
+    >>> from skmem.pipelines import memorability_pipeline
+    >>> model = memorability_pipeline(
+    ...     "caption", {"objects": [f"obj_{i}" for i in range(80)]}, embeddings=False)
+    >>> [name for name, _ in model.estimators]
+    ['early', 'text', 'objects']
+    """
+    from skmem.models.fusion import RankFusionRegressor
+
+    if text is None and not features:
+        raise ValueError("memorability_pipeline needs text columns, features, or both")
+    text_blocks = _text_blocks(text, embeddings, memory) if text is not None else []
+    feature_blocks = [_feature_block(name, spec) for name, spec in (features or {}).items()]
+    reserved = {"early", "text"} & {name for name, _, _ in feature_blocks}
+    if reserved:
+        raise ValueError(f"features: the names {sorted(reserved)} are reserved for the preset's own members")
+    early = Pipeline(
+        [
+            ("features", ColumnTransformer(text_blocks + feature_blocks)),
+            ("ridgecv", RidgeCV(alphas=RIDGE_ALPHAS)),
+        ]
+    )
+    members = [("early", early)]
+    if text_blocks:
+        members.append(("text", Pipeline([("features", ColumnTransformer([text_blocks[-1]])), ("svr", _scaled_svr())])))
+    for block in feature_blocks:
+        members.append((block[0], Pipeline([("features", ColumnTransformer([block])), ("svr", _scaled_svr())])))
+    model = RankFusionRegressor(members, cv=cv, random_state=random_state, n_jobs=n_jobs)
+    if auxiliary_target is None:
+        return model
+    return AuxiliaryTargetRegressor(model, column=auxiliary_target, weight=auxiliary_weight)
+
+
+class AuxiliaryTargetRegressor(RegressorMixin, BaseEstimator):
+    """Fit on a blend of the target and a less noisy auxiliary target read from ``X``.
+
+    Long-term memorability is measured with fewer annotations per clip than
+    short-term memorability and is noisier; the two are correlated, and
+    models trained on short-term scores rank long-term memorability about as
+    well as models trained on the long-term scores themselves. This wrapper
+    trains ``estimator`` on ``weight * z(aux) + (1 - weight) * z(y)``
+    (``z``: standardised on the training data) and maps its predictions back
+    to the scale of ``y``. The auxiliary column is used in ``fit`` only:
+    predictions never read it.
+
+    Parameters
+    ----------
+    estimator : regressor
+        Fitted on the blended target; receives ``X`` unchanged.
+    column : str, default="short_term"
+        Column of the ``X`` DataFrame holding the auxiliary target.
+    weight : float in [0, 1], default=0.5
+        0 trains on ``y`` alone, 1 on the auxiliary target alone.
+
+    Attributes
+    ----------
+    estimator_ : regressor
+        The fitted ``estimator``.
+    target_mean_, target_std_ : float
+        Mean and standard deviation of ``y``.
+    """
+
+    _parameter_constraints = {
+        "estimator": [HasMethods(["fit", "predict"])],
+        "column": [str],
+        "weight": [Interval(Real, 0, 1, closed="both")],
+    }
+
+    def __init__(self, estimator, *, column="short_term", weight=0.5):
+        self.estimator = estimator
+        self.column = column
+        self.weight = weight
+
+    def fit(self, X, y):
+        """Fit ``estimator`` on the blended target."""
+        self._validate_params()
+        if not hasattr(X, "columns") or self.column not in X.columns:
+            found = list(X.columns) if hasattr(X, "columns") else f"an array of shape {np.shape(X)}"
+            raise ValueError(f"column={self.column!r}: X must be a DataFrame with that column; got {found}")
+        y = check_target(y, len(X), dtype=np.float64)
+        auxiliary = check_target(X[self.column].to_numpy(), len(X), name=f"X[{self.column!r}]", dtype=np.float64)
+        self.target_mean_, self.target_std_ = float(y.mean()), float(y.std()) or 1.0
+        blended = self.weight * _standardised(auxiliary) + (1 - self.weight) * _standardised(y)
+        self.estimator_ = clone(self.estimator).fit(X, blended)
+        return self
+
+    def predict(self, X):
+        """Predictions on the scale of ``y``."""
+        check_is_fitted(self, "estimator_")
+        return self.target_mean_ + self.target_std_ * np.asarray(self.estimator_.predict(X), dtype=np.float64)
+
+
+def _standardised(values):
+    std = values.std()
+    return (values - values.mean()) / (std if std > 0 else 1.0)
+
+
+def mean_over_locations(X):
+    """``(n, T, L, C)`` spatial features to ``(n, T, C)`` (used before sequence models)."""
+    return X.mean(axis=2)
+
+
+def make_model(name, ndim, *, random_state=0, device="auto"):
+    """The model ``name`` for features of rank ``ndim``.
+
+    Parameters
+    ----------
+    name : {"ridge", "svr", "lstm", "amnet", "pairwise"}
+        ``ridge`` and ``svr`` pool the frames (mean), standardise and regress
+        (the SVR on a standardised target, so that its ``epsilon`` fits
+        memorability's narrow spread); the others are the deep sequence models.
+    ndim : {3, 4}
+        Rank of the features: ``(n, T, D)`` or spatial ``(n, T, L, C)``
+        (averaged over locations for every model but ``amnet``).
+    random_state : int, default=0
+        Seed of the deep models.
+    device : str, default="auto"
+        Device of the deep models.
+    """
+    from skmem.models import AMNetRegressor, LSTMRegressor, PairwiseRanker
+
+    if name in ("ridge", "svr"):
+        return make_pipeline(TemporalPooling("mean"), StandardScaler(), Ridge() if name == "ridge" else _scaled_svr())
+    deep = {"lstm": LSTMRegressor, "amnet": AMNetRegressor, "pairwise": PairwiseRanker}[name]
+    model = deep(random_state=random_state, device=device)
+    if ndim == 4 and name != "amnet":
+        return make_pipeline(FunctionTransformer(mean_over_locations), model)
+    return model

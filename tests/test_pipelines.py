@@ -1,0 +1,145 @@
+"""The ready-made estimators: the multimodal preset and the CLI's model presets."""
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.compose import ColumnTransformer
+from sklearn.linear_model import Ridge
+from sklearn.model_selection import KFold, cross_val_predict
+
+from skmem.datasets.multimodal import make_multimodal_memorability
+from skmem.metrics import spearman_score
+from skmem.models.fusion import RankFusionRegressor
+from skmem.pipelines import AuxiliaryTargetRegressor, make_model, memorability_pipeline, signed_sqrt
+
+N_OBJECTS = 80
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_multimodal_memorability(400, n_objects=N_OBJECTS, random_state=0)
+
+
+def _objects(frame):
+    return [c for c in frame.columns if c.startswith("obj_")]
+
+
+def _oof(model, X, y):
+    return spearman_score(y, cross_val_predict(model, X, y, cv=KFold(3, shuffle=True, random_state=0)))
+
+
+def test_preset_structure_names_every_member_and_block(data):
+    model = memorability_pipeline("caption", {"objects": _objects(data.frame)}, embeddings=False)
+    assert isinstance(model, RankFusionRegressor)
+    assert [name for name, _ in model.estimators] == ["early", "text", "objects"]
+    early = model.get_params()["early__features"]
+    assert isinstance(early, ColumnTransformer)
+    assert [name for name, _, _ in early.transformers] == ["words", "objects"]
+    params = model.get_params()
+    assert "early__features__words__ngram_range" in params
+    assert "objects__svr__regressor__C" in params
+    model.set_params(early__ridgecv__alphas=(1.0,))
+    assert model.get_params()["early__ridgecv__alphas"] == (1.0,)
+
+
+def test_preset_clones_and_pickles_unfitted_and_fitted(data):
+    model = memorability_pipeline("caption", {"objects": _objects(data.frame)}, embeddings=False)
+    twin = clone(model)
+    assert twin.get_params(deep=False).keys() == model.get_params(deep=False).keys()
+    X, y = data.frame.iloc[:200], data.frame["short_term"].to_numpy()[:200]
+    fitted = model.fit(X, y)
+    again = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(again.predict(X), fitted.predict(X))
+
+
+def test_preset_beats_each_modality_alone_and_a_shuffled_control(data):
+    X, y = data.frame, data.frame["short_term"].to_numpy()
+    objects = _objects(X)
+    fused = _oof(memorability_pipeline("caption", {"objects": objects}, embeddings=False, cv=3), X, y)
+    text_only = _oof(memorability_pipeline("caption", embeddings=False, cv=3), X, y)
+    objects_only = _oof(memorability_pipeline(None, {"objects": objects}, cv=3), X, y)
+    control = _oof(
+        memorability_pipeline("caption", {"objects": objects}, embeddings=False, cv=3),
+        X, np.random.default_rng(0).permutation(y),
+    )
+    assert fused > max(text_only, objects_only) + 0.02
+    assert abs(control) < 0.1 < text_only
+    assert objects_only > 0.1
+
+
+def test_preset_learns_with_sentence_embeddings_cached_in_memory(data, tmp_path):
+    pytest.importorskip("sentence_transformers")
+    X, y = data.frame.iloc[:200], data.frame["short_term"].to_numpy()[:200]
+    model = memorability_pipeline("caption", {"objects": _objects(X)}, memory=tmp_path, cv=3)
+    assert model.get_params()["early__features__sentences__memory"] == tmp_path
+    learned = _oof(model, X, y)
+    assert any(tmp_path.iterdir()), "the embeddings were not stored in memory"
+    control = _oof(model, X, np.random.default_rng(0).permutation(y))
+    assert learned > control + 0.15
+
+
+def test_preset_rejects_bad_specifications():
+    with pytest.raises(ValueError, match="needs text columns, features, or both"):
+        memorability_pipeline(None)
+    with pytest.raises(ValueError, match=r"features\['objects'\]"):
+        memorability_pipeline("caption", {"objects": 3})
+    with pytest.raises(ValueError, match="reserved"):
+        memorability_pipeline("caption", {"text": ["a"]})
+
+
+def test_signed_sqrt_keeps_order_and_sign():
+    x = np.array([[-4.0, -1.0, 0.0, 0.25, 9.0]])
+    out = signed_sqrt(x)
+    np.testing.assert_allclose(out, [[-2.0, -1.0, 0.0, 0.5, 3.0]])
+
+
+def test_auxiliary_target_uses_the_column_in_fit_only(data):
+    frame = data.frame
+    y = frame["long_term"].to_numpy()
+    model = AuxiliaryTargetRegressor(
+        make_model_on(["obj_0", "obj_1"]), column="short_term", weight=1.0
+    ).fit(frame, y)
+    # weight=1 trains on the auxiliary target alone: same ranking as a model fitted on it
+    alone = make_model_on(["obj_0", "obj_1"]).fit(frame, frame["short_term"])
+    assert spearman_score(alone.predict(frame), model.predict(frame)) > 0.999
+    # predictions live on the scale of y, and never read the auxiliary column
+    predicted = model.predict(frame.assign(short_term=np.nan))
+    assert abs(predicted.mean() - y.mean()) < y.std()
+
+
+def test_auxiliary_target_names_a_missing_column(data):
+    with pytest.raises(ValueError, match="column='nope'"):
+        AuxiliaryTargetRegressor(Ridge(), column="nope").fit(data.frame, data.frame["long_term"])
+    with pytest.raises(ValueError, match="'weight' parameter"):
+        AuxiliaryTargetRegressor(Ridge(), weight=2.0).fit(data.frame, data.frame["long_term"])
+
+
+def test_short_term_help_long_term_on_generated_data(data):
+    X, y = data.frame, data.frame["long_term"].to_numpy()
+    objects = _objects(X)
+    plain = _oof(memorability_pipeline("caption", {"objects": objects}, embeddings=False, cv=3), X, y)
+    helped = _oof(
+        memorability_pipeline(
+            "caption", {"objects": objects}, embeddings=False, auxiliary_target="short_term", cv=3
+        ),
+        X, y,
+    )
+    assert helped > plain
+
+
+def make_model_on(columns):
+    from sklearn.compose import make_column_transformer
+    from sklearn.pipeline import make_pipeline
+
+    return make_pipeline(make_column_transformer(("passthrough", columns)), Ridge(alpha=1e-3))
+
+
+@pytest.mark.parametrize("name", ["ridge", "svr"])
+def test_cli_presets_pool_then_regress(name):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 4, 6))
+    y = X[:, :, 0].mean(axis=1) + 0.05 * rng.normal(size=80)
+    model = make_model(name, X.ndim)
+    assert spearman_score(y, cross_val_predict(model, X, y, cv=KFold(4, shuffle=True, random_state=0))) > 0.6
