@@ -5,7 +5,7 @@ PIP := $(PYTHON) -m pip install --quiet --progress-bar off
 # Extras: resmem ships real pretrained weights (NON-COMMERCIAL licence; drop it
 # with `make demo DEMO_EXTRAS=` if that does not fit your use).
 DEMO_EXTRAS ?= resmem
-TEST_EXTRAS ?= dev,resmem,text,dask
+TEST_EXTRAS ?= dev,resmem,text,dask,ray
 
 .PHONY: demo test bench docs clean
 
