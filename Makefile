@@ -31,7 +31,7 @@ $(VENV)/.docs-installed: pyproject.toml | $(PYTHON)
 	touch $@
 
 docs: $(VENV)/.docs-installed
-	$(PYTHON) -m sphinx -b html -q docs docs/_build/html
+	$(PYTHON) -m sphinx -b html -q -W --keep-going docs docs/_build/html
 
 bench: $(VENV)/.test-installed
 	for script in benchmarks/bench_*.py; do $(PYTHON) $$script || exit 1; done

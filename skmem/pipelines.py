@@ -14,7 +14,7 @@ from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
 from sklearn.linear_model import Ridge, RidgeCV
 from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import FunctionTransformer, Normalizer, StandardScaler
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.svm import SVR
 from sklearn.utils.validation import check_is_fitted
 
@@ -27,6 +27,7 @@ __all__ = [
     "make_model",
     "mean_over_locations",
     "memorability_pipeline",
+    "per_block",
     "score_scaler",
     "signed_sqrt",
 ]
@@ -40,18 +41,25 @@ def signed_sqrt(X):
     return np.sign(X) * np.sqrt(np.abs(X))
 
 
+def per_block(X):
+    """Divide a standardised block by the square root of its width: rows of expected unit length."""
+    return X / np.sqrt(X.shape[1])
+
+
 def score_scaler():
     """Scale-robust transform of a block of score features (object/class scores, histograms).
 
     Signed square root (the Hellinger map for non-negative scores: a few very
     confident detections no longer dominate), per-column standardisation, then
-    unit length per row, so every block of the early-fusion model weighs the
-    same whatever its number of columns.
+    division by the square root of the block's width, so that every block of
+    the early-fusion model has rows of expected unit length (as TF-IDF rows
+    and sentence embeddings do) whatever its number of columns, while a clip
+    with more or stronger detections keeps a longer row.
     """
     return make_pipeline(
         FunctionTransformer(signed_sqrt, feature_names_out="one-to-one"),
         StandardScaler(),
-        Normalizer(),
+        FunctionTransformer(per_block, feature_names_out="one-to-one"),
     )
 
 
