@@ -60,8 +60,8 @@ def class_activation_maps(featurizer, frames, target=None, return_targets=False)
     body = create_feature_extractor(featurizer.network_, return_nodes={spec.last_conv: "map"}).eval()
     maps, chosen = [], []
     with torch.inference_mode():
-        for start in range(0, len(flat), featurizer.batch_size):
-            images = featurizer.preprocess(flat[start : start + featurizer.batch_size], "cpu")
+        for start in range(0, len(flat), featurizer.batch_size_):
+            images = featurizer.preprocess(flat[start : start + featurizer.batch_size_], "cpu")
             conv = F.relu(body(images)["map"])
             logits = head(conv.mean(dim=(2, 3)))
             classes = (

@@ -55,3 +55,13 @@ def test_maps_of_a_featurizer_whose_network_is_not_built_yet(random_featurizer):
     maps = class_activation_maps(random_featurizer, frames)
     assert maps.shape == (1, 224, 224)
     np.testing.assert_array_equal(network_view(random_featurizer, frames).shape, (1, 224, 224, 3))
+
+
+def test_default_batch_size_maps_more_frames_than_one_batch():
+    with pytest.warns(UserWarning, match="random weights"):
+        featurizer = CNNFeaturizer("resnet18", weights=None, random_state=0, device="cpu").fit()
+    assert featurizer.batch_size == "auto" and featurizer.batch_size_ == 16
+    frames = np.random.default_rng(1).integers(0, 256, (17, 64, 64, 3), dtype=np.uint8)
+    maps = class_activation_maps(featurizer, frames)
+    assert maps.shape == (17, 224, 224)  # maps are drawn on the frames the network sees
+    np.testing.assert_allclose(maps[16], class_activation_maps(featurizer, frames[16:])[0], atol=1e-5)

@@ -107,6 +107,9 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
     n_features_in_ : int
         1 (one column of clip paths); set when ``fit`` is given ``X`` and a
         ``sampler``.
+    batch_size_ : int
+        Frames per forward pass (``batch_size="auto"``: 64 on CUDA, 16 on
+        the CPU).
     network_ : torch.nn.Module
         The full backbone (with its classifier), in eval mode, on the CPU;
         built on first access.
@@ -201,6 +204,9 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
                 stacklevel=2,
             )
         self.weights_id_ = backbones.weights_identity(spec, self.weights, self.random_state)
+        self.batch_size_ = self.batch_size
+        if self.batch_size == "auto":
+            self.batch_size_ = 64 if torch.device(resolve_device(self.device)).type == "cuda" else 16
         self.backbone_spec_ = spec
         network = backbones.skeleton(spec, self.weights)
         image = torch.zeros(1, 3, spec.crop_size, spec.crop_size, device="meta")
@@ -265,7 +271,7 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
             return out
         lead, flat = flat_frames(X)
         out = np.empty((len(flat),) + self._frame_shape(), dtype=np.float32)
-        batch_size = self._batch_size()
+        batch_size = self.batch_size_
         with self._running() as run:
             for start in tqdm(range(0, len(flat), batch_size), disable=not self.verbose, desc="features", unit="batch"):
                 batch = flat[start : start + batch_size]
@@ -375,11 +381,6 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
             return (self.n_features_out_,)
         return (self.n_locations_, self.n_features_out_)
 
-    def _batch_size(self):
-        if self.batch_size != "auto":
-            return self.batch_size
-        return 64 if torch.device(resolve_device(self.device)).type == "cuda" else 16
-
     def _n_workers(self, device):
         if self.n_workers != "auto":
             return self.n_workers
@@ -419,7 +420,7 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
     def _compute(self, paths, todo, clip_shape, cache, out):
         """Decode and featurize the clips ``todo``; fill ``out`` and the cache; return the errors."""
         device = torch.device(resolve_device(self.device))
-        batch_size = self._batch_size()
+        batch_size = self.batch_size_
         loader = clip_loader(
             paths,
             self.sampler,
