@@ -27,7 +27,7 @@ test: $(VENV)/.test-installed
 	$(PYTHON) -m pytest -q
 
 $(VENV)/.docs-installed: pyproject.toml | $(PYTHON)
-	$(PIP) -e ".[docs,resmem]"
+	$(PIP) -e ".[docs,resmem,text,dask]"
 	touch $@
 
 docs: $(VENV)/.docs-installed

@@ -1,5 +1,7 @@
 """Sphinx configuration of the skmem documentation."""
 
+from sphinx_gallery.sorting import ExplicitOrder, FileNameSortKey
+
 import skmem
 
 project = "skmem"
@@ -24,10 +26,32 @@ autodoc_default_options = {
     "set_partial_fit_request",
 }
 
+# One sub-gallery per topic folder (each has a GALLERY_HEADER.rst), in the
+# order a new user meets them. Every example runs at build time.
 sphinx_gallery_conf = {
     "examples_dirs": "../examples",
     "gallery_dirs": "auto_examples",
     "filename_pattern": r"/plot_",
+    "subsection_order": ExplicitOrder(
+        [
+            f"../examples/{topic}"
+            for topic in (
+                "getting_started",
+                "model_selection",
+                "tuning",
+                "sequence_models",
+                "ranking",
+                "mediaeval",
+                "multimodal",
+                "images",
+                "interpretation",
+                "scale_out",
+                "command_line",
+            )
+        ]
+    ),
+    "within_subsection_order": FileNameSortKey,
+    "abort_on_example_error": True,
     "download_all_examples": False,
 }
 
