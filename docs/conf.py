@@ -1,7 +1,5 @@
 """Sphinx configuration of the skmem documentation."""
 
-from sphinx_gallery.sorting import ExplicitOrder, FileNameSortKey
-
 import skmem
 
 project = "skmem"
@@ -32,25 +30,24 @@ sphinx_gallery_conf = {
     "examples_dirs": "../examples",
     "gallery_dirs": "auto_examples",
     "filename_pattern": r"/plot_",
-    "subsection_order": ExplicitOrder(
-        [
-            f"../examples/{topic}"
-            for topic in (
-                "getting_started",
-                "model_selection",
-                "tuning",
-                "sequence_models",
-                "ranking",
-                "mediaeval",
-                "multimodal",
-                "images",
-                "interpretation",
-                "scale_out",
-                "command_line",
-            )
-        ]
-    ),
-    "within_subsection_order": FileNameSortKey,
+    # a plain list and a name string keep the configuration picklable (Sphinx's cache)
+    "subsection_order": [
+        f"../examples/{topic}"
+        for topic in (
+            "getting_started",
+            "model_selection",
+            "tuning",
+            "sequence_models",
+            "ranking",
+            "mediaeval",
+            "multimodal",
+            "images",
+            "interpretation",
+            "scale_out",
+            "command_line",
+        )
+    ],
+    "within_subsection_order": "FileNameSortKey",
     "abort_on_example_error": True,
     "download_all_examples": False,
 }
