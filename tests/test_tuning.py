@@ -383,7 +383,7 @@ WORKER = textwrap.dedent(
     import os, sys, time
     import numpy as np, optuna
     from sklearn.linear_model import Ridge
-    from sklearn.pipeline import make_pipeline
+    from sklearn.pipeline import Pipeline
     from skmem.tuning import make_storage, tune
 
     storage, n_trials, seed, hang, barrier = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5:]
@@ -401,7 +401,9 @@ WORKER = textwrap.dedent(
         open(barrier[0], "w").close()
         while not all(os.path.exists(p) for p in barrier[1:]):
             time.sleep(0.02)
-    tune(make_pipeline(HangingRidge()), X, y, n_trials=n_trials, cv=2, study_name="shared", random_state=seed,
+    # the step is named "ridge" like the plain Ridge the test resumes with, so that the
+    # best parameters of either run apply to both
+    tune(Pipeline([("ridge", HangingRidge())]), X, y, n_trials=n_trials, cv=2, study_name="shared", random_state=seed,
          storage=make_storage(storage, heartbeat_interval=1))
     """
 )
