@@ -349,7 +349,7 @@ class CaptionEmbedder(TransformerMixin, BaseEstimator):
     device : str, default="auto"
         ``"auto"``: CUDA when available, else CPU.
     memory : str, path-like, joblib.Memory or None, default=None
-        Where caption embeddings are stored (a folder or a
+        Where caption embeddings are stored (a folder, ``~`` expanded, or a
         :class:`joblib.Memory`, as in ``Pipeline(memory=...)``), keyed by the
         model (its folder, files and ``normalize``) and the caption text.
     verbose : int, default=0
@@ -441,7 +441,10 @@ class CaptionEmbedder(TransformerMixin, BaseEstimator):
         return np.asarray(vectors, dtype=np.float32)
 
     def _store(self):
-        memory = check_memory(os.fspath(self.memory) if isinstance(self.memory, os.PathLike) else self.memory)
+        memory = self.memory
+        if isinstance(memory, (str, os.PathLike)):
+            memory = os.path.expanduser(os.fspath(memory))
+        memory = check_memory(memory)
         if memory.location is None:
             return None
         return memory.cache(_stored_embedding, ignore=["vector"])

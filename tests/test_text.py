@@ -282,3 +282,14 @@ def test_embedder_unknown_model_and_bad_parameters_are_named(tmp_path):
             CaptionEmbedder(**params).fit(["a dog"])
     with pytest.raises(ValueError, match="memmory"):
         CaptionEmbedder().set_params(memmory=str(tmp_path))
+
+
+@needs_model
+def test_memory_folder_expands_the_home_directory(tmp_path, monkeypatch, counting):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    counting(memory="~/embeddings", device="cpu").fit_transform(["a red car"])
+    assert (tmp_path / "embeddings").is_dir() and not (tmp_path / "~").exists()
+    counting.encoded.clear()
+    counting(memory="~/embeddings", device="cpu").fit_transform(["a red car"])
+    assert counting.encoded == []
