@@ -444,7 +444,9 @@ def test_a_killed_worker_leaves_a_trial_that_a_resumed_run_fails_and_replaces(tm
     (stale,) = study.get_trials(states=(TrialState.RUNNING,))
     done = [(t.number, t.params, t.value) for t in study.get_trials(states=FINISHED)]
     if suffix == ".db":
-        time.sleep(2.5)  # past the grace period: twice the 1 s heartbeat interval
+        # past the grace period (twice the 1 s heartbeat interval), with a margin for
+        # SQLite's timestamps, which have a resolution of one second
+        time.sleep(4.0)
     X = np.random.RandomState(0).normal(size=(30, 5))
     total = len(done) + 2
     _, resumed = tune(make_pipeline(Ridge()), X, X[:, 0], n_trials=total, cv=2,
