@@ -29,6 +29,8 @@ import time
 import av
 import numpy as np
 
+from bench_extraction import decode_everything  # the same full-decode baseline
+
 from skmem import FrameSampler
 from skmem.video import seek_points, write_video
 
@@ -56,20 +58,12 @@ def timed(functions, repeats):
     return best
 
 
-def decode_everything(path):
-    with av.open(path) as container:
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        for _ in container.decode(stream):
-            pass
-
-
 def measure(path, repeats):
     single = FrameSampler(n_frames=8, size=224, seek=False)
     seeking = FrameSampler(n_frames=8, size=224)
     targets = (np.arange(8) + 0.5) * av.open(path).duration / av.time_base / 8
     full, one_pass, seek, index = timed(
-        [lambda: decode_everything(path), lambda: single.decode(path), lambda: seeking.decode(path),
+        [lambda: decode_everything([path]), lambda: single.decode(path), lambda: seeking.decode(path),
          lambda: seek_points(path, targets)],
         repeats,
     )
