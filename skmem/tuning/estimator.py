@@ -4,7 +4,7 @@ from numbers import Integral, Real
 
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, RegressorMixin
 from sklearn.utils import get_tags
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d
 
 from skmem._params import HasMethods, Interval, StrOptions
 from skmem.tuning.spaces import resolve_params
@@ -96,6 +96,10 @@ class TunedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
     def fit(self, X, y):
         """Tune ``estimator`` on ``X, y`` and keep the best model refitted on them."""
         self._validate_params()
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None")
+        y = column_or_1d(y, warn=True)
+        check_consistent_length(X, y)
         self.best_estimator_, self.study_ = tune(
             self.estimator, X, y, n_trials=self.n_trials, timeout=self.timeout, cv=self.cv,
             scoring=self.scoring, pruning=self.pruning, n_jobs=self.n_jobs, random_state=self.random_state,

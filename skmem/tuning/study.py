@@ -16,7 +16,7 @@ from optuna_integration import SkorchPruningCallback
 from sklearn.base import clone
 from sklearn.model_selection import KFold, check_cv
 from sklearn.pipeline import Pipeline
-from sklearn.utils import check_random_state
+from sklearn.utils import check_random_state, indexable
 
 from skmem._validation import check_positive_int
 from skmem.metrics import mse_score, pearson_score, spearman_score
@@ -316,12 +316,15 @@ def tune(
     ------
     RuntimeError
         When the study holds no completed trial; the message names the
-        study and the first failure.
+        study and the first failure. When every trial failed, the estimator
+        is first fitted once with its own parameters on ``X, y``: if that
+        fails too (bad input), its own error is raised instead.
     """
     check_positive_int(n_trials, "n_trials")
     if timeout is not None and not (isinstance(timeout, (int, float)) and timeout > 0):
         raise ValueError(f"timeout must be a positive number of seconds or None, got {timeout!r}")
     metric = _metric(scoring)
+    X, y = indexable(X, y)  # sparse matrices as CSR, array-likes as arrays: rows can be taken
     splits = list(_folds(cv, y, random_state).split(X, y))
     n_workers = effective_n_jobs(n_jobs)
     base_seed = None if random_state is None else int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
@@ -367,6 +370,10 @@ def tune(
     finally:
         optuna.logging.set_verbosity(previous)
     if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+        if not study.get_trials(deepcopy=False, states=(TrialState.PRUNED,)):
+            # Every trial failed: when the estimator with its own parameters fails on this
+            # data too, the fault is the data's, and its own error says best what is wrong.
+            clone(estimator).fit(X, y)
         reason = _first_failure(study)
         detail = f"first failure: {reason}" if reason else "all were pruned; raise n_trials or relax pruning"
         raise RuntimeError(f"study {study_name!r} has no completed trial ({detail})")

@@ -32,6 +32,9 @@ or builds for them:
     uint8 clips ``(3, 2, 32, 32, 3)``.
 ``"table"``
     float64 ``(30, 4)``.
+``"auxiliary_table"``
+    a DataFrame of 30 rows: 4 float columns and a ``short_term`` column
+    holding a second target (what :class:`~skmem.pipelines.AuxiliaryTargetRegressor` reads).
 ``"sequences"``
     float32 ``(24, 3, 4)``: ``(n, T, D)`` frame features.
 ``"locations"``, ``"clip_locations"``
@@ -62,6 +65,7 @@ from skmem._params import Interval, InvalidParameterError, StrOptions, check_con
 
 __all__ = [
     "DATA_KINDS",
+    "all_estimators",
     "check_skmem_estimator",
     "make_contract_data",
     "parametrize_skmem_checks",
@@ -75,6 +79,7 @@ DATA_KINDS = (
     "clip_paths",
     "frames",
     "table",
+    "auxiliary_table",
     "sequences",
     "locations",
     "clip_locations",
@@ -157,10 +162,19 @@ def _array(shape, dtype=np.float32):
     return build
 
 
+def _auxiliary_table(rng, folder):
+    import pandas as pd
+
+    frame = pd.DataFrame(rng.normal(size=(30, 4)), columns=[f"x{i}" for i in range(4)])
+    frame["short_term"] = frame["x0"] + 0.1 * rng.normal(size=30)
+    return frame, None
+
+
 _BUILDERS = {
     "clip_paths": _clip_paths,
     "frames": lambda rng, folder: (rng.integers(0, 256, size=(3, 2, 32, 32, 3), dtype=np.uint8), None),
     "table": _array((30, 4), np.float64),
+    "auxiliary_table": _auxiliary_table,
     "sequences": _array((24, 3, 4)),
     "locations": _array((24, 4, 5)),
     "clip_locations": _array((24, 2, 4, 5)),
@@ -200,6 +214,8 @@ def skmem_estimators():
     from skmem.features.pooling import TemporalPooling
     from skmem.features.precomputed import PrecomputedFeatureLoader
     from skmem.models import AMNetRegressor, LSTMRegressor, PairwiseRanker, RankFusionRegressor
+    from skmem.pipelines import AuxiliaryTargetRegressor
+    from skmem.tuning import TunedRegressor
     from skmem.video import FrameSampler
 
     cnn = dict(backbone="resnet18", weights=None, batch_size=8, device="cpu", random_state=0)
@@ -238,10 +254,58 @@ def skmem_estimators():
             ),
             "table",
         ),
+        ("TunedRegressor", TunedRegressor(Ridge(), n_trials=2, cv=3, pruning=False), "table"),
+        ("AuxiliaryTargetRegressor", AuxiliaryTargetRegressor(Ridge(), column="short_term"), "auxiliary_table"),
     ]
     if _embedder_available():
         cases.append(("CaptionEmbedder", text.CaptionEmbedder(batch_size=8, device="cpu"), "captions"))
     return cases
+
+
+#: Packages whose modules hold no estimator of the public library (entry points, checks).
+_NOT_SEARCHED = ("skmem.cli", "skmem.demo", "skmem.utils", "skmem.__main__")
+
+
+def all_estimators():
+    """Every public estimator class defined in skmem, found by walking its modules.
+
+    A class counts when it derives from :class:`~sklearn.base.BaseEstimator`
+    and is exported by the public skmem module that defines it (listed in its
+    ``__all__``; without one, a name not starting with an underscore).
+    Abstract bases (names starting or ending with ``Base``) are left out.
+
+    Returns
+    -------
+    estimators : list of (name, class)
+        Sorted by name.
+    """
+    import importlib
+    import pkgutil
+
+    from sklearn.base import BaseEstimator
+
+    import skmem
+
+    found = {}
+    for module_info in pkgutil.walk_packages(skmem.__path__, prefix="skmem."):
+        name = module_info.name
+        if name.startswith(_NOT_SEARCHED) or any(part.startswith("_") for part in name.split(".")[1:]):
+            continue
+        try:
+            module = importlib.import_module(name)
+        except ImportError:  # an optional extra is missing
+            continue
+        exported = getattr(module, "__all__", None)
+        for cls_name, cls in inspect.getmembers(module, inspect.isclass):
+            if (
+                issubclass(cls, BaseEstimator)
+                and cls.__module__ == name
+                and (cls_name in exported if exported is not None else not cls_name.startswith("_"))
+                and not cls_name.startswith("Base")
+                and not cls_name.endswith("Base")
+            ):
+                found[cls_name] = cls
+    return sorted(found.items())
 
 
 def _embedder_available():
@@ -254,6 +318,8 @@ def _embedder_available():
 
 
 def _take(X, indices):
+    if hasattr(X, "iloc"):
+        return X.iloc[indices]
     if isinstance(X, np.ndarray):
         return X[indices]
     return [X[i] for i in indices]
@@ -511,9 +577,10 @@ def skmem_checks(estimator, data_kind):
     ------
     name, check : str, callable
         ``check(estimator)`` runs one check; scikit-learn's checks come first
-        when :func:`uses_sklearn_checks`.
+        when the data are a ``"table"`` and :func:`uses_sklearn_checks`.
     """
-    if uses_sklearn_checks(estimator):
+    kind = data_kind if isinstance(data_kind, str) else data_kind.kind
+    if kind == "table" and uses_sklearn_checks(estimator):
         for _, check in estimator_checks_generator(estimator, legacy=True):
             yield _check_name(check), check
     for check in SKMEM_CHECKS:
