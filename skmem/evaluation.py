@@ -1,17 +1,203 @@
-"""Comparing models by cross-validation: :func:`cross_validation_table`."""
+"""The evaluation protocol: one fold rule, one metric registry, one out-of-fold routine.
+
+Everything in skmem that estimates performance on held-out clips goes through
+this module: :func:`cross_validation_table` (and ``skmem cv``), the
+out-of-fold predictions of :class:`~skmem.RankFusionRegressor` and the
+objective of :func:`skmem.tuning.tune`. Changing the protocol (how folds are
+drawn, what a metric means) is a change to this file alone.
+
+- **Folds** (:func:`make_folds`): an int ``k`` means ``KFold(k, shuffle=True)``
+  seeded by ``random_state``. Folds are always reproducible: ``None`` means
+  the default seed :data:`DEFAULT_SEED`, and a ``RandomState`` gives the seed
+  it draws. A splitter is used as given (it must return the same folds on
+  every call to ``split``).
+- **Metrics** (:data:`METRICS`, :func:`get_metric`): each knows whether higher
+  is better and gives the scikit-learn scorer and the tuning objective
+  (maximised) derived from it.
+- **Out-of-fold predictions** (:func:`out_of_fold`): one clone per fold,
+  fitted on the other folds; an optional per-fold callback sees the
+  predictions as they come (pruning, progress).
+"""
 
 import numbers
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import KFold, check_cv, cross_val_predict
+from joblib import Parallel, delayed
+from sklearn.base import clone
+from sklearn.metrics import make_scorer
+from sklearn.model_selection import KFold, check_cv
+from sklearn.utils import check_random_state
 
 from skmem.metrics import mse_score, pearson_score, spearman_score
 
-__all__ = ["CrossValidationResult", "cross_validation_table", "shuffled_folds"]
+__all__ = [
+    "DEFAULT_SEED",
+    "METRICS",
+    "CrossValidationResult",
+    "Metric",
+    "cross_validation_table",
+    "get_metric",
+    "make_folds",
+    "out_of_fold",
+    "shuffled_folds",
+    "take_rows",
+]
 
-METRICS = {"spearman": spearman_score, "pearson": pearson_score, "mse": mse_score}
+#: Seed of the folds when ``random_state`` is None.
+DEFAULT_SEED = 0
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A metric of ``(y_true, y_pred)`` and the direction in which it improves.
+
+    Attributes
+    ----------
+    name : str
+    function : callable
+        ``function(y_true, y_pred) -> float``.
+    greater_is_better : bool
+    """
+
+    name: str
+    function: object
+    greater_is_better: bool = True
+
+    def __call__(self, y_true, y_pred):
+        return float(self.function(y_true, y_pred))
+
+    def objective(self, y_true, y_pred):
+        """The value to maximise: the metric, negated when lower is better."""
+        value = self(y_true, y_pred)
+        return value if self.greater_is_better else -value
+
+    def scorer(self):
+        """The scikit-learn scorer (``scoring=`` of searches and ``cross_val_score``)."""
+        return make_scorer(self.function, greater_is_better=self.greater_is_better)
+
+
+#: The metrics by name. Spearman's rho is the official metric of the MediaEval task.
+METRICS = {
+    "spearman": Metric("spearman", spearman_score),
+    "pearson": Metric("pearson", pearson_score),
+    "mse": Metric("mse", mse_score, greater_is_better=False),
+}
+_ALIASES = {"neg_mean_squared_error": "mse"}
+
+
+def get_metric(scoring):
+    """The :class:`Metric` named ``scoring`` (or ``"neg_mean_squared_error"``), or wrapping a callable.
+
+    A callable ``metric(y_true, y_pred)`` is taken as higher-is-better.
+    """
+    if isinstance(scoring, Metric):
+        return scoring
+    if callable(scoring):
+        return Metric(getattr(scoring, "__name__", "metric"), scoring)
+    name = _ALIASES.get(scoring, scoring) if isinstance(scoring, str) else None
+    if name not in METRICS:
+        raise ValueError(
+            f"scoring must be one of {sorted([*METRICS, *_ALIASES])} or a function metric(y_true, y_pred), "
+            f"got {scoring!r}"
+        )
+    return METRICS[name]
+
+
+def _fold_seed(random_state):
+    if random_state is None:
+        return DEFAULT_SEED
+    if isinstance(random_state, numbers.Integral):
+        return int(random_state)
+    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+
+
+def make_folds(cv=5, *, random_state=DEFAULT_SEED, n_samples=None, name="cv"):
+    """The cross-validation splitter of the protocol.
+
+    Parameters
+    ----------
+    cv : int, splitter or iterable of (train, test), default=5
+        An int ``k >= 2``: ``KFold(k, shuffle=True)`` seeded by ``random_state``.
+    random_state : int, RandomState or None, default=0
+        Seed of the shuffled folds (None: :data:`DEFAULT_SEED`).
+    n_samples : int, optional
+        When given, ``k`` folds need at least ``k`` samples (and 2 per fold
+        to train on the others): an error names the option otherwise.
+    name : str, default="cv"
+        The option named in errors (``"--folds"`` on the command line).
+    """
+    if isinstance(cv, numbers.Integral) and not isinstance(cv, bool):
+        if cv < 2:
+            raise ValueError(f"{name} must be at least 2 folds, got {cv}")
+        if n_samples is not None and cv > n_samples:
+            raise ValueError(f"{name}={cv} folds need at least {cv} samples, got {n_samples}")
+        return KFold(int(cv), shuffle=True, random_state=_fold_seed(random_state))
+    return check_cv(cv, classifier=False)
+
+
+def shuffled_folds(n_splits=5, random_state=DEFAULT_SEED):
+    """Shuffled, seeded ``KFold``: :func:`make_folds` of an int."""
+    return make_folds(n_splits, random_state=random_state)
+
+
+def take_rows(data, indices):
+    """Rows ``indices`` of an array, sparse matrix, DataFrame, Series or list."""
+    if hasattr(data, "iloc"):
+        return data.iloc[indices]
+    if hasattr(data, "shape"):
+        return data[indices]
+    return [data[i] for i in indices]
+
+
+def _fit_predict(model, X, y, train, test):
+    model.fit(take_rows(X, train), take_rows(y, train))
+    return np.asarray(model.predict(take_rows(X, test)), dtype=np.float64).reshape(len(test), -1)[:, 0]
+
+
+def out_of_fold(estimator, X, y, folds, *, prepare=None, on_fold=None, n_jobs=None):
+    """Predict every sample with a clone of ``estimator`` fitted on the other folds.
+
+    Parameters
+    ----------
+    estimator : estimator
+        Cloned for each fold, never fitted in place.
+    X, y : array-like, DataFrame or list
+    folds : list of (train, test) index arrays
+        E.g. ``list(make_folds(5).split(X, y))``; every sample in at most one test fold.
+    prepare : callable, optional
+        ``prepare(fold, model) -> model``, applied to each fold's clone before
+        it is fitted (e.g. to attach a pruning callback to the first fold).
+    on_fold : callable, optional
+        ``on_fold(fold, test, predictions)`` after each fold, in order, with
+        the predictions of the folds done so far (NaN elsewhere); it may
+        raise to stop (e.g. ``optuna.TrialPruned``).
+    n_jobs : int, optional
+        Folds fitted in parallel (joblib) when neither callback is given.
+
+    Returns
+    -------
+    predictions : ndarray of shape (n_samples,), float64
+        NaN for samples in no test fold.
+    """
+    y = np.asarray(y)
+    predictions = np.full(len(y), np.nan)
+    if prepare is None and on_fold is None and n_jobs not in (None, 1):
+        results = Parallel(n_jobs=n_jobs)(
+            delayed(_fit_predict)(clone(estimator), X, y, train, test) for train, test in folds
+        )
+        for (_, test), predicted in zip(folds, results):
+            predictions[test] = predicted
+        return predictions
+    for fold, (train, test) in enumerate(folds):
+        model = clone(estimator)
+        if prepare is not None:
+            model = prepare(fold, model)
+        predictions[test] = _fit_predict(model, X, y, train, test)
+        if on_fold is not None:
+            on_fold(fold, test, predictions)
+    return predictions
 
 
 @dataclass
@@ -22,7 +208,7 @@ class CrossValidationResult:
     ----------
     table : DataFrame
         One row per model (index ``model``): ``<metric>_mean`` and
-        ``<metric>_std`` over folds for Spearman, Pearson and MSE, and
+        ``<metric>_std`` over folds for every metric of :data:`METRICS`, and
         ``spearman_pooled``, Spearman's rho of the out-of-fold predictions of
         every clip at once (the figure MediaEval reports).
     fold_scores : dict
@@ -36,17 +222,11 @@ class CrossValidationResult:
     predictions: dict
 
 
-def shuffled_folds(n_splits=5, random_state=0):
-    """The folds skmem uses by default: shuffled, seeded ``KFold``."""
-    return KFold(n_splits, shuffle=True, random_state=random_state)
-
-
-def cross_validation_table(models, X, y, *, cv=5, random_state=0, n_jobs=None):
+def cross_validation_table(models, X, y, *, cv=5, random_state=DEFAULT_SEED, n_jobs=None):
     """Cross-validate several models on the same folds.
 
-    Each model is fitted once per fold (:func:`~sklearn.model_selection.cross_val_predict`);
-    per-fold scores and the pooled score are computed from the same
-    out-of-fold predictions.
+    Each model is fitted once per fold (:func:`out_of_fold`); per-fold scores
+    and the pooled score are computed from the same out-of-fold predictions.
 
     Parameters
     ----------
@@ -57,8 +237,7 @@ def cross_validation_table(models, X, y, *, cv=5, random_state=0, n_jobs=None):
     y : array-like of shape (n,)
         Targets.
     cv : int or cross-validation splitter, default=5
-        An int gives :func:`shuffled_folds` seeded with ``random_state``; a
-        splitter must give the same folds on every call to ``split``.
+        See :func:`make_folds`.
     random_state : int, default=0
         Seed of the folds when ``cv`` is an int.
     n_jobs : int or None, default=None
@@ -69,14 +248,15 @@ def cross_validation_table(models, X, y, *, cv=5, random_state=0, n_jobs=None):
     result : CrossValidationResult
     """
     y = np.asarray(y, dtype=float)
-    splitter = shuffled_folds(cv, random_state) if isinstance(cv, numbers.Integral) else check_cv(cv)
-    folds = [test for _, test in splitter.split(X, y)]
+    folds = list(make_folds(cv, random_state=random_state, n_samples=len(y)).split(X, y))
     rows, fold_scores, predictions = {}, {}, {}
     for name, model in models.items():
-        predicted = np.asarray(cross_val_predict(model, X, y, cv=splitter, n_jobs=n_jobs), dtype=float)
-        scores = {metric: np.array([score(y[test], predicted[test]) for test in folds]) for metric, score in METRICS.items()}
+        predicted = out_of_fold(model, X, y, folds, n_jobs=n_jobs)
+        scores = {
+            metric: np.array([METRICS[metric](y[test], predicted[test]) for _, test in folds]) for metric in METRICS
+        }
         row = {f"{metric}_{stat}": float(getattr(np, stat)(values)) for metric, values in scores.items() for stat in ("mean", "std")}
-        row["spearman_pooled"] = spearman_score(y, predicted)
+        row["spearman_pooled"] = METRICS["spearman"](y, predicted)
         rows[name] = row
         fold_scores[name] = {metric: values.tolist() for metric, values in scores.items()}
         predictions[name] = predicted

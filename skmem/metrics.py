@@ -24,7 +24,6 @@ __all__ = [
     "mse_score",
     "spearman_scorer",
     "pearson_scorer",
-    "SCORERS",
 ]
 
 _RANK_CONSTRAINTS = {"method": [StrOptions({"average", "min", "max", "dense", "ordinal"})]}
@@ -100,10 +99,3 @@ def mse_score(y_true, y_pred):
 
 spearman_scorer = make_scorer(spearman_score)
 pearson_scorer = make_scorer(pearson_score)
-
-#: Scorers by name, as accepted by ``scoring=`` in scikit-learn searches.
-SCORERS = {
-    "spearman": spearman_scorer,
-    "pearson": pearson_scorer,
-    "neg_mean_squared_error": "neg_mean_squared_error",
-}

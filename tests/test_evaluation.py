@@ -1,14 +1,14 @@
-"""Cross-validation tables: shared seeded folds, pooled out-of-fold rho."""
+"""The evaluation protocol: one fold and seed rule, the metric registry, out-of-fold predictions, CV tables."""
 
 import numpy as np
 import pytest
 from sklearn.dummy import DummyRegressor
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import Ridge
-from sklearn.model_selection import KFold
+from sklearn.model_selection import KFold, cross_val_predict
 from sklearn.utils.validation import check_is_fitted
 
-from skmem.evaluation import cross_validation_table
+from skmem.evaluation import DEFAULT_SEED, cross_validation_table, get_metric, make_folds, out_of_fold
 from skmem.metrics import spearman_score
 
 
@@ -51,3 +51,56 @@ def test_int_folds_are_shuffled_and_seeded(data):
     assert default.fold_scores == explicit.fold_scores
     assert default.fold_scores != other_seed.fold_scores
     assert default.fold_scores != unshuffled.fold_scores
+
+
+def test_one_seed_rule_none_means_the_default_seed():
+    X = np.arange(20.0).reshape(10, 2)
+    folds = [list(make_folds(5, random_state=seed).split(X)) for seed in (None, DEFAULT_SEED, np.random.RandomState(1))]
+    assert all(np.array_equal(a[1], b[1]) for a, b in zip(folds[0], folds[1]))
+    assert not all(np.array_equal(a[1], b[1]) for a, b in zip(folds[0], folds[2]))
+
+
+@pytest.mark.parametrize("cv, message", [(1, "cv must be at least 2 folds"), (11, "cv=11 folds need at least 11 samples, got 10")])
+def test_impossible_folds_name_the_option(cv, message):
+    with pytest.raises(ValueError, match=message):
+        make_folds(cv, n_samples=10)
+    with pytest.raises(ValueError, match=message.replace("cv", "--folds", 1)):
+        make_folds(cv, n_samples=10, name="--folds")
+
+
+def test_metric_registry_gives_objectives_and_scorers(data):
+    X, y = data
+    mse = get_metric("neg_mean_squared_error")
+    assert mse is get_metric("mse") and not mse.greater_is_better
+    model = Ridge().fit(X, y)
+    assert mse.objective(y, model.predict(X)) == pytest.approx(-np.mean((y - model.predict(X)) ** 2))
+    assert mse.scorer()(model, X, y) == pytest.approx(mse.objective(y, model.predict(X)))
+    assert get_metric("spearman").scorer()(model, X, y) == pytest.approx(spearman_score(y, model.predict(X)))
+    with pytest.raises(ValueError, match="scoring must be one of"):
+        get_metric("accuracy")
+
+
+def test_out_of_fold_matches_cross_val_predict_and_reports_each_fold(data):
+    X, y = data
+    folds = list(make_folds(4).split(X, y))
+    seen = []
+    predictions = out_of_fold(Ridge(), X, y, folds, on_fold=lambda fold, test, p: seen.append((fold, np.isnan(p).sum())))
+    np.testing.assert_allclose(predictions, cross_val_predict(Ridge(), X, y, cv=folds))
+    np.testing.assert_allclose(out_of_fold(Ridge(), X, y, folds, n_jobs=2), predictions)
+    assert [fold for fold, _ in seen] == [0, 1, 2, 3] and seen[-1][1] == 0 and seen[0][1] == len(y) - len(folds[0][1])
+
+
+def test_out_of_fold_stops_when_the_callback_raises(data):
+    X, y = data
+    fitted = []
+
+    def prepare(fold, model):
+        fitted.append(fold)
+        return model.set_params(alpha=10.0) if fold == 0 else model
+
+    def stop(fold, test, predictions):
+        raise StopIteration(fold)
+
+    with pytest.raises(StopIteration):
+        out_of_fold(Ridge(), X, y, list(make_folds(3).split(X)), prepare=prepare, on_fold=stop)
+    assert fitted == [0]
