@@ -4,10 +4,12 @@ import warnings
 
 import numpy as np
 import pytest
+import torch
 from _models_data import one_torch_thread, order_task, shuffled  # noqa: F401
 from sklearn.linear_model import Ridge
 from sklearn.model_selection import GridSearchCV, KFold, cross_validate
 from sklearn.pipeline import make_pipeline
+from skorch.callbacks import Callback
 
 from skmem.datasets import make_memorability_videos
 from skmem import CNNFeaturizer, FrameSampler, LSTMRegressor, TemporalPooling, spearman_score, spearman_scorer
@@ -113,8 +115,21 @@ def test_cross_val_score_of_a_full_video_pipeline(tmp_path):
     assert lstm.net_.module_.lstm.input_size == 512
 
 
-def test_autocast_trains_in_bfloat16_on_cpu():
+class ForwardDtypes(Callback):
+    """Record the dtype of every LSTM output seen while training and predicting."""
+
+    def __init__(self):
+        self.dtypes = set()
+
+    def on_train_begin(self, net, **kwargs):
+        net.module_.lstm.register_forward_hook(lambda module, args, output: self.dtypes.add(output[0].dtype))
+
+
+@pytest.mark.parametrize("autocast, expected", [(True, {torch.bfloat16}), (False, {torch.float32})])
+def test_autocast_runs_the_forward_pass_in_bfloat16_on_cpu(autocast, expected):
     X, y = order_task(n=120)
-    lstm = LSTMRegressor(max_epochs=2, autocast=True, **TINY).fit(X, y)
+    probe = ForwardDtypes()
+    lstm = LSTMRegressor(max_epochs=2, autocast=autocast, callbacks=[probe], **TINY).fit(X, y)
     prediction = lstm.predict(X)
+    assert probe.dtypes == expected
     assert prediction.dtype == np.float64 and np.all(np.isfinite(prediction))
