@@ -53,8 +53,23 @@ def _valid_spearman(net, X, y):
     return spearman_score(np.asarray(y).reshape(-1), net.rank_scores(X))
 
 
+class _Interrupted(BaseException):
+    """Carries a ``KeyboardInterrupt`` past skorch's ``partial_fit``, which would swallow it."""
+
+    def __init__(self, interrupt):
+        super().__init__()
+        self.interrupt = interrupt
+
+
 class MemorabilityNet(NeuralNetRegressor):
     """skorch regressor engine shared by the skmem deep models.
+
+    Interrupts are honoured: skorch's ``partial_fit`` (and so ``fit``)
+    catches a ``KeyboardInterrupt`` raised during training (Ctrl-C, or a
+    signal handler that raises it) and returns as if training had ended;
+    this engine lets it propagate instead, so an interrupted fit never
+    passes for a finished one. The network keeps the weights of the epochs
+    done so far.
 
     Parameters
     ----------
@@ -70,6 +85,19 @@ class MemorabilityNet(NeuralNetRegressor):
     def __init__(self, module, *args, autocast=False, **kwargs):
         super().__init__(module, *args, **kwargs)
         self.autocast = autocast
+
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        try:
+            return super().fit_loop(X, y, epochs=epochs, **fit_params)
+        except KeyboardInterrupt as interrupt:
+            raise _Interrupted(interrupt) from None
+
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        try:
+            return super().partial_fit(X, y, classes, **fit_params)
+        except _Interrupted as carrier:
+            interrupt = carrier.interrupt
+        raise interrupt
 
     def infer(self, x, **fit_params):
         if not self.autocast:
@@ -187,6 +215,11 @@ class DeepRegressorBase(RegressorMixin, BaseEstimator):
     define the hooks ``_input_ndims``, ``_module_class``,
     ``_module_params`` and, if needed, ``_prepare_X``, ``_engine_class``,
     ``_engine_params``, ``_uses_target_scaling`` and ``_after_fit``.
+
+    ``fit`` and ``partial_fit`` raise ``KeyboardInterrupt`` when training is
+    interrupted (Ctrl-C), unlike a bare skorch net, which returns normally;
+    ``_after_fit`` is then skipped and the estimator keeps the partly
+    trained ``net_``.
     """
 
     _parameter_constraints = dict(TRAINING_PARAMETER_CONSTRAINTS)
