@@ -665,3 +665,47 @@ def test_redact_hides_passwords_holding_separators():
     assert redact("storage 'postgresql://u:p@ss/w@host:5432/db' failed") == "storage 'postgresql://u:***@host:5432/db' failed"
     assert redact("postgresql://host/db and postgresql://u@h/db") == "postgresql://host/db and postgresql://u@h/db"
     assert redact(f"sqlite:///{os.sep}tmp{os.sep}study.db") == f"sqlite:///{os.sep}tmp{os.sep}study.db"
+
+
+# -- the command line -------------------------------------------------------------
+
+
+@pytest.fixture
+def cli_data(tmp_path, monkeypatch):
+    """``skmem tune`` arguments over a fixed feature matrix; ``set(X=..., names=..., config=...)`` changes the data."""
+    import skmem.cli.tune
+
+    X, y = sequences(40)
+    data = {"X": X.mean(axis=1), "y": y, "names": [f"video{i}.webm" for i in range(40)], "config": {"backbone": "a"}}
+    monkeypatch.setattr(skmem.cli.tune, "load_dataset", lambda args: (data["X"], data["y"], data["names"], data["config"]))
+    (tmp_path / "labels.csv").write_text("")
+    (tmp_path / "features").mkdir()
+    argv = ["tune", "--features", str(tmp_path / "features"), "--labels", str(tmp_path / "labels.csv"), "--target", "short",
+            "--model", "ridge", "--folds", "3", "--trials", "2", "--plot", str(tmp_path / "history.png")]
+    return argv, data.update
+
+
+def test_cli_tune_refuses_another_study_until_told_to_start_again(cli_data, tmp_path, capsys):
+    from skmem.cli import main
+
+    argv, change = cli_data
+    storage = ["--storage", str(tmp_path / "study.db")]
+    assert main(argv + storage) == 0
+    for changes, named in [({"names": [f"other{i}.webm" for i in range(40)]}, "clip ids differ"),
+                           ({"config": {"backbone": "b"}}, "feature configuration differ")]:
+        change(changes)
+        capsys.readouterr()
+        assert main(argv + storage) == 1
+        err = capsys.readouterr().err
+        assert f"{named}: digest " in err and "(stored) vs digest " in err and "--overwrite-study" in err
+    assert main(argv + storage + ["--seed", "1", "--overwrite-study"]) == 0
+    assert "2 trials (2 complete" in capsys.readouterr().out
+
+
+def test_cli_tune_never_prints_a_storage_password(cli_data, capsys):
+    from skmem.cli import main
+
+    argv, _ = cli_data
+    assert main(argv + ["--storage", "postgresql://user:s3cr3t@127.0.0.1:1/db"]) == 1
+    captured = capsys.readouterr()
+    assert "s3cr3t" not in captured.out + captured.err and "postgresql://user:***@127.0.0.1:1/db" in captured.err

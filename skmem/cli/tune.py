@@ -60,14 +60,15 @@ def run(args):
     check_inputs(args, [args.model])
     check_outputs(out=args.out, plot=args.plot)
     check_plot_format(args.plot)
-    X, y, _, config = load_dataset(args)
+    X, y, names, config = load_dataset(args)
     model = build_models([args.model], X, args)[args.model]
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
         best, study = tune(
             model, X, y, n_trials=args.trials, timeout=args.timeout, cv=shuffled_folds(args.folds, args.seed),
             storage=args.storage, study_name=args.study_name or f"skmem-{args.model}-{args.target}",
-            pruning=args.pruning, n_jobs=args.jobs, random_state=args.seed, overwrite=args.overwrite_study, verbose=1,
+            pruning=args.pruning, n_jobs=args.jobs, random_state=args.seed, overwrite=args.overwrite_study,
+            provenance={"clip ids": list(names), "feature configuration": config}, verbose=1,
         )
     except RuntimeError as exc:  # every trial failed or was pruned: the study says why
         raise CommandError(str(exc)) from None

@@ -101,7 +101,7 @@ def _name(scoring):
     return f"{getattr(scoring, '__module__', '?')}.{getattr(scoring, '__qualname__', type(scoring).__name__)}"
 
 
-def study_identity(X, y, splits, random_state, scoring, distributions):
+def study_identity(X, y, splits, random_state, scoring, distributions, provenance=None):
     """What a study of ``tune`` is made from, as JSON-ready values.
 
     Parameters
@@ -115,13 +115,17 @@ def study_identity(X, y, splits, random_state, scoring, distributions):
         The metric, by name (a callable by its module and qualified name).
     distributions : dict
         The search space.
+    provenance : dict, optional
+        More about the data (e.g. clip ids, the feature configuration):
+        name -> value, each recorded as a digest of its content.
 
     Returns
     -------
     dict
         ``data`` (rows and digests of X, y and the ids of a DataFrame ``X``),
-        ``folds`` (count, seed and digest of the fold indices), ``metric``
-        and ``search_space`` (each parameter's distribution as JSON).
+        ``folds`` (count, seed and digest of the fold indices), ``metric``,
+        ``search_space`` (each parameter's distribution as JSON) and
+        ``provenance`` (name -> digest).
     """
     ids = _ids(X)
     seed = random_state if random_state is None or isinstance(random_state, int) else type(random_state).__name__
@@ -135,6 +139,7 @@ def study_identity(X, y, splits, random_state, scoring, distributions):
         "folds": {"n_folds": len(splits), "seed": seed, "digest": _indices_digest(splits)},
         "metric": _name(scoring),
         "search_space": {name: distribution_to_json(d) for name, d in sorted(distributions.items())},
+        "provenance": {str(name): content_digest(value) for name, value in sorted((provenance or {}).items())},
     }
 
 
@@ -152,6 +157,10 @@ def differences(stored, current):
         found.append(f"folds differ: {_folds(folds)} (stored) vs {_folds(now)} (this run)")
     if stored.get("metric") != current["metric"]:
         found.append(f"metric differs: {stored.get('metric')!r} (stored) vs {current['metric']!r} (this run)")
+    recorded, now = stored.get("provenance", {}), current["provenance"]
+    for name in sorted(set(recorded) | set(now)):
+        if recorded.get(name) != now.get(name):
+            found.append(f"{name} differ: {_short(recorded.get(name))} (stored) vs {_short(now.get(name))} (this run)")
     space, now = stored.get("search_space", {}), current["search_space"]
     for name in sorted(set(space) | set(now)):
         if space.get(name) != now.get(name):
@@ -160,6 +169,10 @@ def differences(stored, current):
                 f"{_distribution(now.get(name))} (this run)"
             )
     return found
+
+
+def _short(digest):
+    return "none recorded" if digest is None else f"digest {digest[:12]}"
 
 
 def _rows(data, key):

@@ -268,6 +268,7 @@ def tune(
     random_state=0,
     param_distributions=None,
     overwrite=False,
+    provenance=None,
     verbose=0,
 ):
     """Search hyper-parameters with Optuna; return the refitted best model and the study.
@@ -355,6 +356,10 @@ def tune(
         start a new one, instead of resuming it. Never set it in workers
         started separately to share one study: each would delete the others'
         trials.
+    provenance : dict, optional
+        More that identifies the data, recorded (as digests) and compared
+        with the rest: name -> value, e.g. ``{"clip ids": ids, "feature
+        configuration": config}``; a difference is named by its key.
     verbose : int, default=0
         0: silent. 1: Optuna's progress bar and warnings (failed trials).
         2: also a line per trial.
@@ -387,7 +392,7 @@ def tune(
         search_space(estimator, X=X, y=y) if param_distributions is None else dict(param_distributions)
     )
     pruner = _pruner(pruning, estimator)
-    identity = study_identity(X, y, splits, random_state, scoring, distributions)
+    identity = study_identity(X, y, splits, random_state, scoring, distributions, provenance)
     where = _describe(storage)
     storage = make_storage(storage)
     in_memory = storage is None or isinstance(storage, InMemoryStorage)
