@@ -681,7 +681,8 @@ class FrameSampler(TransformerMixin, BaseEstimator):
         Sizes apply to frames as a player shows them: a clip whose display
         matrix asks for a quarter turn or a mirror (phone videos) is turned
         first, as FFmpeg's autorotation does (other angles are rounded to a
-        quarter turn). An int resizes the shorter side to ``size`` (then crops, see ``crop``);
+        quarter turn; PyAV must be built on FFmpeg 7 or later, which passes
+        the matrix to decoded frames). An int resizes the shorter side to ``size`` (then crops, see ``crop``);
         a pair stretches to exactly that size; None keeps the native size
         (all clips must then share one resolution).
     crop : {"center", None}, default="center"

@@ -580,33 +580,68 @@ def test_content_digest_follows_values_not_layout():
 
 
 class InterruptingRidge(Ridge):
-    """Sends SIGINT to this process (as Ctrl-C does) in the fit that trials have reached ``fits_before``."""
+    """Sends ``signum`` to this process (SIGINT: as Ctrl-C does) in the fit that trials have reached ``fits_before``."""
 
     fits = 0
 
-    def __init__(self, alpha=1.0, fits_before=None):
+    def __init__(self, alpha=1.0, fits_before=None, signum=signal.SIGINT):
         super().__init__(alpha=alpha)
         self.fits_before = fits_before
+        self.signum = signum
 
     def fit(self, X, y, sample_weight=None):
         InterruptingRidge.fits += 1
         if InterruptingRidge.fits == self.fits_before:
-            os.kill(os.getpid(), signal.SIGINT)
+            os.kill(os.getpid(), self.signum)
         return super().fit(X, y, sample_weight)
+
+
+SIGNALLED = textwrap.dedent(
+    """
+    import signal, sys
+    from sklearn.pipeline import make_pipeline
+    from skmem import TemporalPooling
+    from skmem.tuning import tune
+    from test_tuning import INTERRUPTED_SPACE, InterruptingRidge, sequences
+
+    X, y = sequences(40)
+    model = make_pipeline(TemporalPooling(), InterruptingRidge(fits_before=5, signum=signal.SIGTERM))
+    try:
+        tune(model, X, y, n_trials=10, cv=2, storage=sys.argv[1], study_name="s", param_distributions=INTERRUPTED_SPACE)
+    except KeyboardInterrupt:
+        sys.exit(130 if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL else 3)
+    """
+)
+INTERRUPTED_SPACE = {"interruptingridge__alpha": FloatDistribution(0.1, 10.0)}
+
+
+def assert_interrupted_at_the_third_trial(path):
+    """The study holds two completed trials and the interrupted one, failed; a rerun completes it."""
+    study = optuna.load_study(study_name="s", storage=make_storage(path))
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE, TrialState.COMPLETE, TrialState.FAIL]
+    assert study.trials[2].user_attrs["fail_reason"] == "interrupted (KeyboardInterrupt)"
+    X, y = sequences(40)
+    model = make_pipeline(TemporalPooling(), InterruptingRidge())
+    _, resumed = tune(model, X, y, n_trials=4, cv=2, storage=path, study_name="s", param_distributions=INTERRUPTED_SPACE)
+    assert len(finished(resumed)) == 4 and study_summary(resumed)["fail"] == 1
 
 
 def test_ctrl_c_fails_the_running_trial_and_stops_the_study(tmp_path):
     X, y = sequences(40)
     InterruptingRidge.fits = 0
     model = make_pipeline(TemporalPooling(), InterruptingRidge(fits_before=5))  # trial 2, fold 1 of 2
-    space = {"interruptingridge__alpha": FloatDistribution(0.1, 10.0)}
     with pytest.raises(KeyboardInterrupt):
-        tune(model, X, y, n_trials=10, cv=2, storage=tmp_path / "s.db", study_name="s", param_distributions=space)
-    study = optuna.load_study(study_name="s", storage=make_storage(tmp_path / "s.db"))
-    assert [t.state for t in study.trials] == [TrialState.COMPLETE, TrialState.COMPLETE, TrialState.FAIL]
-    assert study.trials[2].user_attrs["fail_reason"] == "interrupted (KeyboardInterrupt)"
-    _, resumed = tune(model, X, y, n_trials=4, cv=2, storage=tmp_path / "s.db", study_name="s", param_distributions=space)
-    assert len(finished(resumed)) == 4 and study_summary(resumed)["fail"] == 1
+        tune(model, X, y, n_trials=10, cv=2, storage=tmp_path / "s.db", study_name="s", param_distributions=INTERRUPTED_SPACE)
+    assert_interrupted_at_the_third_trial(tmp_path / "s.db")
+
+
+def test_sigterm_fails_the_running_trial_like_ctrl_c(tmp_path):
+    script = tmp_path / "signalled.py"
+    script.write_text(SIGNALLED)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([REPO, os.path.join(REPO, "tests")])}
+    process = subprocess.run([sys.executable, str(script), str(tmp_path / "s.db")], env=env, capture_output=True, text=True)
+    assert process.returncode == 130, process.stderr  # KeyboardInterrupt, and the default action restored
+    assert_interrupted_at_the_third_trial(tmp_path / "s.db")
 
 
 def test_ctrl_c_during_a_skorch_trial_is_not_a_completed_trial(tmp_path):
@@ -632,9 +667,8 @@ def test_ctrl_c_stops_thread_workers_after_their_running_trial():
     InterruptingRidge.fits = 0
     model = make_pipeline(TemporalPooling(), InterruptingRidge(fits_before=6))
     storage = optuna.storages.InMemoryStorage()
-    space = {"interruptingridge__alpha": FloatDistribution(0.1, 10.0)}
     with pytest.raises(KeyboardInterrupt):
-        tune(model, X, y, n_trials=200, cv=2, n_jobs=2, storage=storage, study_name="s", param_distributions=space)
+        tune(model, X, y, n_trials=200, cv=2, n_jobs=2, storage=storage, study_name="s", param_distributions=INTERRUPTED_SPACE)
     study = optuna.load_study(study_name="s", storage=storage)
     deadline = time.monotonic() + 60
     while study.get_trials(states=(TrialState.RUNNING,)) and time.monotonic() < deadline:

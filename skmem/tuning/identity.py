@@ -41,7 +41,7 @@ def content_digest(value):
     """
     digest = hashlib.sha256()
     for part in _parts(value):
-        digest.update(part if isinstance(part, bytes) else repr(part).encode())
+        digest.update(part if isinstance(part, (bytes, np.ndarray)) else repr(part).encode())
         digest.update(b"\0")
     return digest.hexdigest()
 
@@ -54,16 +54,21 @@ def _parts(value):
         matrix = scipy.sparse.csr_array(value)
         matrix.sum_duplicates()
         yield from ("sparse", matrix.shape, matrix.dtype.str)
-        yield from (np.ascontiguousarray(a).tobytes() for a in (matrix.data, matrix.indices, matrix.indptr))
+        yield from (_buffer(a) for a in (matrix.data, matrix.indices, matrix.indptr))
         return
     try:
         array = np.asarray(value)
     except ValueError:  # ragged
         array = None
     if array is not None and array.dtype.kind in "biufc":
-        yield from ("array", array.shape, array.dtype.str, np.ascontiguousarray(array).tobytes())
+        yield from ("array", array.shape, array.dtype.str, _buffer(array))
     else:
         yield from ("objects", joblib.hash(list(value) if array is None else array.tolist()))
+
+
+def _buffer(array):
+    """The bytes of ``array`` in C order, as a byte array that shares them when it can (no copy)."""
+    return np.ascontiguousarray(array).reshape(-1).view(np.uint8)
 
 
 def _frame_parts(frame):

@@ -1,8 +1,11 @@
 """Optuna studies over cross-validated, pooled out-of-fold scores."""
 
+import contextlib
 import math
 import os
+import signal
 import socket
+import threading
 from numbers import Integral
 
 import numpy as np
@@ -227,6 +230,28 @@ def _folds(cv, y, random_state):
     return check_cv(cv, y, classifier=False)
 
 
+@contextlib.contextmanager
+def _terminate_as_interrupt():
+    """Make SIGTERM raise ``KeyboardInterrupt``, like Ctrl-C, so that the running trial is recorded as failed.
+
+    Only in the main thread and when SIGTERM has its default action (which
+    would end the process on the spot, leaving the trial running); the
+    previous handler is restored on leaving.
+    """
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def _describe(storage):
     """The storage as messages name it, without credentials."""
     if storage is None:
@@ -287,13 +312,14 @@ def tune(
     DataFrame ``X``, its ``id``/``path`` columns; the folds (count, seed and
     a digest of their indices); the metric; the search space. Resuming a
     stored study with any of these changed raises
-    :class:`~skmem.tuning.identity.StudyMismatchError` naming each
+    :class:`~skmem.tuning.StudyMismatchError` naming each
     difference, both sides, unless ``overwrite=True``. Only the sampler's
     seed may differ (workers sharing a study may use their own): with an
     int ``cv``, ``random_state`` also seeds the folds, so it must match.
 
-    An interrupt (``KeyboardInterrupt``: Ctrl-C, or a signal handler that
-    raises it) during a trial records that trial as failed, with
+    An interrupt (Ctrl-C, or SIGTERM, which raises ``KeyboardInterrupt``
+    while trials run in the main thread unless the caller has its own
+    SIGTERM handler) during a trial records that trial as failed, with
     ``fail_reason`` "interrupted", and stops the study: the interrupt is
     raised again and nothing is refitted. Thread workers (``n_jobs`` > 1
     with a study in memory) finish the trial they are running and start no
@@ -432,7 +458,8 @@ def tune(
             ]
             try:
                 # An in-memory study lives in this process: its workers must be threads.
-                Parallel(n_jobs=len(jobs), require="sharedmem" if in_memory else None)(jobs)
+                with _terminate_as_interrupt():
+                    Parallel(n_jobs=len(jobs), require="sharedmem" if in_memory else None)(jobs)
             except KeyboardInterrupt:
                 objective.interrupted = True  # thread workers still running start no new trial
                 raise
@@ -443,7 +470,8 @@ def tune(
         detail = f"first failure: {reason}" if reason else "all were pruned; raise n_trials or relax pruning"
         raise RuntimeError(f"study {study_name!r} has no completed trial ({detail})")
     best = clone(estimator).set_params(**resolve_params(estimator, study.best_params))
-    best.fit(X, y)
+    with _terminate_as_interrupt():
+        best.fit(X, y)
     return best, study
 
 
