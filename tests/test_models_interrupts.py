@@ -63,3 +63,17 @@ def test_other_errors_still_propagate_unchanged():
     model, X, y = make("lstm", callbacks=[Fails()])
     with pytest.raises(RuntimeError, match="boom at epoch end"):
         model.fit(X, y)
+
+
+def test_a_callback_ending_training_the_skorch_way_is_not_an_interrupt():
+    class Enough(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            if len(net.history) == 2:
+                raise KeyboardInterrupt  # skorch's idiom, used by its EarlyStopping
+
+    model, X, y = make("lstm", callbacks=[Enough()])
+    model.fit(X, y)
+    assert len(model.net_.history) == 2
+    early, X, y = make("ranknet", max_epochs=40, valid_size=0.25, early_stopping=True, patience=2)
+    early.fit(X, y)
+    assert len(early.net_.history) < 40

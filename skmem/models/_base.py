@@ -10,8 +10,11 @@ it as ``net_``.
 """
 
 import contextlib
+import functools
 import inspect
 import math
+import signal
+import threading
 import warnings
 from numbers import Integral, Real
 
@@ -61,15 +64,39 @@ class _Interrupted(BaseException):
         self.interrupt = interrupt
 
 
+def _note(noted, handler, signum, frame):
+    noted.append(signum)
+    return handler(signum, frame)
+
+
+@contextlib.contextmanager
+def _noting_signals():
+    """A list that records the SIGINT and SIGTERM handled in Python meanwhile (main thread only)."""
+    noted = []
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            handler = signal.getsignal(signum)
+            if callable(handler):  # Python's KeyboardInterrupt, or a handler of the caller's
+                previous[signum] = signal.signal(signum, functools.partial(_note, noted, handler))
+    try:
+        yield noted
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
 class MemorabilityNet(NeuralNetRegressor):
     """skorch regressor engine shared by the skmem deep models.
 
     Interrupts are honoured: skorch's ``partial_fit`` (and so ``fit``)
-    catches a ``KeyboardInterrupt`` raised during training (Ctrl-C, or a
-    signal handler that raises it) and returns as if training had ended;
-    this engine lets it propagate instead, so an interrupted fit never
-    passes for a finished one. The network keeps the weights of the epochs
-    done so far.
+    catches a ``KeyboardInterrupt`` raised during training and returns as
+    if training had ended; when it comes from a signal (Ctrl-C's SIGINT, or
+    SIGTERM where a handler turns it into ``KeyboardInterrupt``), this
+    engine lets it propagate instead, so an interrupted fit never passes for
+    a finished one. The network keeps the weights of the epochs done so
+    far. A ``KeyboardInterrupt`` that a callback raises itself, skorch's way
+    of ending training (as ``EarlyStopping`` does), still ends it normally.
 
     Parameters
     ----------
@@ -87,10 +114,13 @@ class MemorabilityNet(NeuralNetRegressor):
         self.autocast = autocast
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
-        try:
-            return super().fit_loop(X, y, epochs=epochs, **fit_params)
-        except KeyboardInterrupt as interrupt:
-            raise _Interrupted(interrupt) from None
+        with _noting_signals() as signals:
+            try:
+                return super().fit_loop(X, y, epochs=epochs, **fit_params)
+            except KeyboardInterrupt as interrupt:
+                if not signals:  # raised by a callback to end training (EarlyStopping does): a normal end
+                    raise
+                raise _Interrupted(interrupt) from None
 
     def partial_fit(self, X, y=None, classes=None, **fit_params):
         try:
