@@ -8,7 +8,14 @@ start and stops right after the frame that covers the last target, or, when
 the targets are sparse relative to the key-frame interval, seeks to the key
 frame before a target and decodes forward from there (see ``seek`` in
 :class:`FrameSampler`); both give exactly the frames a full decode gives.
-Only the kept frames are converted to RGB and resized.
+Only the kept frames are converted to RGB, turned as the display matrix
+asks (as a player shows them) and resized.
+
+Times count from the video stream's own start, whatever its first
+timestamp (after 0, or before 0 in Matroska or behind an MP4 edit list);
+frames an edit list hides are not part of the clip, and a container's
+declared duration is read as that container defines it (a Matroska
+segment's runs from time 0).
 
 The demuxed index and the decoded frames also tell whether a clip is
 damaged: see :class:`ClipDamage`.
@@ -49,6 +56,8 @@ CODECS = {
     "av1": ("libsvtav1", ".mp4"),
 }
 """Codecs :func:`write_video` encodes: name -> (PyAV encoder, file extension)."""
+
+_DISPLAY_MATRIX = av.sidedata.sidedata.Type.DISPLAYMATRIX
 
 SEEK_MIN_SKIP = 16
 """With ``seek="auto"``, seek only when that skips more than this many frames."""
@@ -234,12 +243,22 @@ def _video_stream(container, path):
     return stream
 
 
+# Containers whose declared duration runs from time 0, not from the first timestamp:
+# a Matroska segment's duration covers its whole timeline (and NUT's is its last timestamp).
+_DURATION_FROM_ZERO = frozenset({"matroska", "webm", "nut"})
+
+
 def _declared_duration(container, stream):
+    """Seconds the container declares for ``stream``, counted from the stream's own start."""
     if stream.duration and stream.time_base:
         return float(stream.duration * stream.time_base)
-    if container.duration:
-        return container.duration / av.time_base
-    return None
+    if not container.duration:
+        return None
+    if _DURATION_FROM_ZERO.intersection(container.format.name.split(",")):
+        origin = 0.0
+    else:
+        origin = container.start_time / av.time_base if container.start_time is not None else _start_time(stream)
+    return max(0.0, origin + container.duration / av.time_base - _start_time(stream))
 
 
 def _start_time(stream):
@@ -262,13 +281,23 @@ def _packets(container, stream):
 
 @dataclass
 class _FrameIndex:
-    """Every frame's presentation time (s, from the stream start, sorted) and key-frame flag."""
+    """Every shown frame's presentation time (s, from the stream start, sorted), and where seeking may start.
+
+    ``keys`` flags the key frames a seek can reach (not those before time 0,
+    which some demuxers cannot seek to); ``decode_times`` are the frames'
+    decoding times (s, from the stream start), which demuxers seek by.
+    """
 
     times: np.ndarray
     keys: np.ndarray
+    decode_times: np.ndarray
     end: float
     interval: float
     declared: float
+
+    def decode_time(self, time):
+        """Decoding time of the frame shown at ``time``."""
+        return float(self.decode_times[np.searchsorted(self.times, time - _EPS)])
 
     def gaps(self):
         """Pauses between frames (the start included) longer than ``GAP_FRAMES`` intervals."""
@@ -285,24 +314,27 @@ def _frame_index(path):
         stream = _video_stream(container, path)
         start, declared = _start_time(stream), _declared_duration(container, stream)
         rate = stream.average_rate or stream.guessed_rate
-        times, keys, durations = [], [], []
+        times, keys, decodes, durations = [], [], [], []
         for packet in _packets(container, stream):
+            if packet.is_discard:  # decoded but never shown (cut by an MP4 edit list)
+                continue
             if packet.pts is None:
                 if packet.size:
                     return None
                 continue
             times.append(float(packet.pts * packet.time_base) - start)
-            keys.append(packet.is_keyframe)
+            decodes.append(times[-1] if packet.dts is None else float(packet.dts * packet.time_base) - start)
+            keys.append(packet.is_keyframe and decodes[-1] + start >= 0)
             durations.append(float((packet.duration or 0) * packet.time_base))
     if not times:
         return None
     order = np.argsort(times, kind="stable")
-    times, keys = np.asarray(times)[order], np.asarray(keys, dtype=bool)[order]
+    times, keys, decodes = np.asarray(times)[order], np.asarray(keys, dtype=bool)[order], np.asarray(decodes)[order]
     steps = np.diff(times)
     steps = steps[steps > 0]
     interval = float(np.median(steps)) if len(steps) else (1 / float(rate) if rate else 0.0)
     end = times[-1] + (durations[order[-1]] or interval)
-    return _FrameIndex(times, keys, end, interval, declared if declared is not None else end)
+    return _FrameIndex(times, keys, decodes, end, interval, declared if declared is not None else end)
 
 
 def _target_times(strategy, n_frames, duration, fps):
@@ -364,8 +396,42 @@ def _output_size(size, crop, width, height):
     return (int(size[1]), int(size[0])), None
 
 
+def _display_transform(frame):
+    """How a player turns ``frame`` to show it: ``(transpose, flip_rows, flip_columns)``, applied in that order.
+
+    Read from the frame's display matrix as FFmpeg's own autorotation reads
+    it (``ffmpeg``, ``ffplay``); a rotation that is not a quarter turn is
+    rounded to the nearest one. No matrix: ``(False, False, False)``.
+    """
+    side = frame.side_data.get(_DISPLAY_MATRIX)
+    if side is None:
+        return False, False, False
+    m = np.frombuffer(bytes(side), dtype=np.int32)[:9].astype(np.float64)
+    if not (np.hypot(m[0], m[3]) and np.hypot(m[1], m[4])):
+        return False, False, False
+    counterclockwise = -np.degrees(np.arctan2(m[1] / np.hypot(m[1], m[4]), m[0] / np.hypot(m[0], m[3])))
+    quarter = int(round(-counterclockwise / 90)) % 4  # clockwise quarter turns, FFmpeg's "theta"
+    if quarter == 1:  # transpose=clock, or cclock_flip when mirrored
+        return (True, False, False) if m[3] > 0 else (True, False, True)
+    if quarter == 2:
+        return False, bool(m[4] < 0), bool(m[0] < 0)
+    if quarter == 3:  # transpose=cclock, or clock_flip when mirrored
+        return (True, True, True) if m[3] < 0 else (True, True, False)
+    return False, bool(m[4] < 0), False
+
+
+def _turn(image, transpose, flip_rows, flip_columns):
+    if transpose:
+        image = image.transpose(1, 0, 2)
+    if flip_rows:
+        image = image[::-1]
+    if flip_columns:
+        image = image[:, ::-1]
+    return image
+
+
 class _Converter:
-    """RGB conversion, resize and crop of the frames that are kept.
+    """RGB conversion, turn (see :func:`_display_transform`), resize and crop of the frames that are kept.
 
     Resizing uses swscale's area filter: antialiased when shrinking (1080p to
     224 pixels) and faster than its default bicubic filter.
@@ -378,8 +444,12 @@ class _Converter:
     def __call__(self, frame):
         key = id(frame)
         if key not in self._cache:
-            (w, h), box = _output_size(self.size, self.crop, frame.width, frame.height)
-            image = frame.to_ndarray(format="rgb24", width=w, height=h, interpolation="AREA")
+            turn = _display_transform(frame)
+            width, height = (frame.height, frame.width) if turn[0] else (frame.width, frame.height)
+            (w, h), box = _output_size(self.size, self.crop, width, height)
+            if turn[0]:
+                w, h = h, w
+            image = _turn(frame.to_ndarray(format="rgb24", width=w, height=h, interpolation="AREA"), *turn)
             if box is not None:
                 top, left, ch, cw = box
                 image = image[top : top + ch, left : left + cw]
@@ -429,16 +499,21 @@ class _Decoder:
     of the data.
     """
 
-    def __init__(self, container, stream):
-        self.container, self.stream = container, stream
+    def __init__(self, container, stream, index):
+        self.container, self.stream, self.index = container, stream, index
         self.start = _start_time(stream)
         self.runs = []
         self.frames_end = None
 
     def frames(self, seek_time=None):
-        """Decode from the start, or from the key frame shown at ``seek_time``."""
+        """Decode from the start, or from the key frame shown at ``seek_time``.
+
+        The seek aims at that frame's decoding time: demuxers seek by it, and
+        with reordered frames (B-frames) a later key frame can be decoded
+        before the presentation time of this one.
+        """
         if seek_time is not None:
-            offset = round((seek_time + self.start) / self.stream.time_base)
+            offset = round((self.index.decode_time(seek_time) + self.start) / self.stream.time_base)
             try:
                 self.container.seek(offset, backward=True, any_frame=False, stream=self.stream)
             except av.error.FFmpegError:
@@ -498,7 +573,7 @@ def _pick_keyframes(decoder, n_frames, convert):
 def _read(path, index, strategy, targets, runs, convert):
     """Decode the chosen frames of one clip; returns them and the decoder's record."""
     with _open(path) as container:
-        decoder = _Decoder(container, _video_stream(container, path))
+        decoder = _Decoder(container, _video_stream(container, path), index)
         try:
             if strategy == "keyframes":
                 chosen = _pick_keyframes(decoder, len(targets), convert)
@@ -603,7 +678,11 @@ class FrameSampler(TransformerMixin, BaseEstimator):
     fps : float, default=1.0
         Sampling rate of the ``"fps"`` strategy.
     size : int, (height, width) or None, default=224
-        An int resizes the shorter side to ``size`` (then crops, see ``crop``);
+        Sizes apply to frames as a player shows them: a clip whose display
+        matrix asks for a quarter turn or a mirror (phone videos) is turned
+        first, as FFmpeg's autorotation does (other angles are rounded to a
+        quarter turn; PyAV must be built on FFmpeg 7 or later, which passes
+        the matrix to decoded frames). An int resizes the shorter side to ``size`` (then crops, see ``crop``);
         a pair stretches to exactly that size; None keeps the native size
         (all clips must then share one resolution).
     crop : {"center", None}, default="center"

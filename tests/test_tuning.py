@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import traceback
 
 import numpy as np
 import optuna
@@ -38,6 +39,8 @@ from skmem.tuning import (
     study_summary,
     tune,
 )
+from skmem.tuning.identity import StudyMismatchError, content_digest
+from skmem.tuning.storage import redact
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -381,10 +384,14 @@ def test_plots_draw_the_study(tmp_path):
 WORKER = textwrap.dedent(
     """
     import os, sys, time
+    from test_tuning import worker_data
     import numpy as np, optuna
     from sklearn.linear_model import Ridge
+    from sklearn.model_selection import KFold
     from sklearn.pipeline import Pipeline
     from skmem.tuning import make_storage, tune
+
+    FOLDS = KFold(2, shuffle=True, random_state=0)
 
     storage, n_trials, seed, hang, barrier = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5:]
 
@@ -395,22 +402,28 @@ WORKER = textwrap.dedent(
                 time.sleep(600)
             return super().fit(X, y, sample_weight)
 
-    rng = np.random.RandomState(0)
-    X = rng.normal(size=(30, 5)); y = X[:, 0] + 0.1 * rng.normal(size=30)
+    X, y = worker_data()
     if barrier:  # wait until every worker is ready, so that they run at the same time
         open(barrier[0], "w").close()
         while not all(os.path.exists(p) for p in barrier[1:]):
             time.sleep(0.02)
     # the step is named "ridge" like the plain Ridge the test resumes with, so that the
     # best parameters of either run apply to both
-    tune(Pipeline([("ridge", HangingRidge())]), X, y, n_trials=n_trials, cv=2, study_name="shared", random_state=seed,
+    # the folds are fixed, so workers with their own sampler seeds share one study
+    tune(Pipeline([("ridge", HangingRidge())]), X, y, n_trials=n_trials, cv=FOLDS, study_name="shared", random_state=seed,
          storage=make_storage(storage, heartbeat_interval=1))
     """
 )
 
 
+def worker_data():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(30, 5))
+    return X, X[:, 0] + 0.1 * rng.normal(size=30)
+
+
 def worker(script, storage, n_trials, seed, hang, *barrier):
-    env = {**os.environ, "PYTHONPATH": REPO}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([REPO, os.path.join(REPO, "tests")])}
     return subprocess.Popen([sys.executable, str(script), str(storage), str(n_trials), str(seed), str(hang), *map(str, barrier)],
                             env=env, stderr=subprocess.PIPE, text=True)
 
@@ -447,9 +460,9 @@ def test_a_killed_worker_leaves_a_trial_that_a_resumed_run_fails_and_replaces(tm
         # past the grace period (twice the 1 s heartbeat interval), with a margin for
         # SQLite's timestamps, which have a resolution of one second
         time.sleep(4.0)
-    X = np.random.RandomState(0).normal(size=(30, 5))
+    X, y = worker_data()
     total = len(done) + 2
-    _, resumed = tune(make_pipeline(Ridge()), X, X[:, 0], n_trials=total, cv=2,
+    _, resumed = tune(make_pipeline(Ridge()), X, y, n_trials=total, cv=KFold(2, shuffle=True, random_state=0),
                       storage=make_storage(storage, heartbeat_interval=1), study_name="shared")
     assert resumed.trials[stale.number].state == TrialState.FAIL
     after = resumed.get_trials(states=FINISHED)
@@ -471,3 +484,243 @@ def test_two_journal_workers_finish_exactly_n_trials(tmp_path):
     assert len(trials) == n_trials
     assert len({t.user_attrs["worker"] for t in trials}) == 2
     assert study_summary(study)["fail"] == 0
+
+
+# -- what a study was made from --------------------------------------------------
+
+
+def stored_study(tmp_path, X, y, **params):
+    """A 3-trial SQLite study "s" of ``ridge_pipeline`` on ``X, y``; returns the storage path."""
+    path = tmp_path / "study.db"
+    tune(ridge_pipeline(), X, y, n_trials=3, cv=3, storage=path, study_name="s", **params)
+    return path
+
+
+def refused(path, X, y, **params):
+    """The error of resuming study "s" with other inputs; checks that no trial ran."""
+    before = len(optuna.load_study(study_name="s", storage=make_storage(path)).trials)
+    with pytest.raises(StudyMismatchError) as info:
+        tune(ridge_pipeline(), X, y, n_trials=6, cv=params.pop("cv", 3), storage=path, study_name="s", **params)
+    assert len(optuna.load_study(study_name="s", storage=make_storage(path)).trials) == before
+    message = str(info.value)
+    assert "'s'" in message and "study.db" in message and "overwrite" in message
+    return message
+
+
+def test_resuming_with_other_data_folds_metric_or_space_is_refused_naming_both_sides(tmp_path):
+    X, y = sequences()
+    path = stored_study(tmp_path, X, y)
+    identity = optuna.load_study(study_name="s", storage=make_storage(path)).user_attrs["skmem_identity"]
+    old_y, old_X = identity["data"]["y"][:12], identity["data"]["X"][:12]
+    permuted = np.random.RandomState(0).permutation(y)
+    message = refused(path, X, permuted)
+    assert f"targets (y) differ: 80 rows, digest {old_y} (stored) vs 80 rows, digest " in message
+    assert "features" not in message and "folds" not in message
+    message = refused(path, X[::-1].copy(), y)
+    assert f"features (X) differ: 80 rows, digest {old_X} (stored)" in message
+    message = refused(path, X[:60], y[:60])
+    assert "60 rows" in message and "folds differ: 3 folds" in message
+    assert "seed 0" in refused(path, X, y, random_state=1) and "seed 1" in refused(path, X, y, random_state=1)
+    assert "folds differ: 3 folds, seed 0" in refused(path, X, y, cv=4) and "4 folds" in refused(path, X, y, cv=4)
+    assert "metric differs: 'spearman' (stored) vs 'pearson' (this run)" in refused(path, X, y, scoring="pearson")
+    space = {"ridge__alpha": FloatDistribution(0.5, 5.0, log=True)}
+    message = refused(path, X, y, param_distributions=space)
+    assert "search space differs at ridge__alpha: FloatDistribution(" in message and "high=5.0" in message
+    assert "search space differs at temporalpooling__method: CategoricalDistribution(" in message
+    assert "absent (this run)" in message
+    # the same inputs resume it, a memory map or a list of the same values included
+    np.save(tmp_path / "X.npy", X)
+    _, study = tune(ridge_pipeline(), np.load(tmp_path / "X.npy", mmap_mode="r"), list(y), n_trials=4, cv=3,
+                    storage=path, study_name="s")
+    assert len(finished(study)) == 4
+
+
+def test_overwrite_starts_the_study_again(tmp_path):
+    X, y = sequences()
+    path = stored_study(tmp_path, X, y)
+    permuted = np.random.RandomState(0).permutation(y)
+    best, study = tune(ridge_pipeline(), X, permuted, n_trials=2, cv=3, storage=path, study_name="s", overwrite=True)
+    assert len(study.trials) == 2
+    pooled = cross_val_predict(ridge_pipeline().set_params(**study.best_params), X, permuted, cv=KFold(3, shuffle=True, random_state=0))
+    assert study.best_value == pytest.approx(spearman_score(permuted, pooled))
+    assert len(tune(ridge_pipeline(), X, permuted, n_trials=3, cv=3, storage=path, study_name="s")[1].trials) == 3
+
+
+def test_clip_ids_of_a_dataframe_are_part_of_the_data(tmp_path):
+    pd = pytest.importorskip("pandas")
+    X, y = sequences(40)
+    frame = pd.DataFrame({"path": [f"clips/video{i}.webm" for i in range(40)], "f0": X[:, 0, 0], "f1": X[:, 1, 0]})
+    pipe = make_pipeline(ColumnTransformer([("f", StandardScaler(), ["f0", "f1"])]), Ridge())
+    tune(pipe, frame, y, n_trials=2, cv=2, storage=tmp_path / "study.db", study_name="s")
+    renamed = frame.assign(path=[f"other/video{i}.webm" for i in range(40)])
+    with pytest.raises(StudyMismatchError, match=r"clip ids differ: 40 rows, digest \w+ \(stored\) vs 40 rows"):
+        tune(pipe, renamed, y, n_trials=3, cv=2, storage=tmp_path / "study.db", study_name="s")
+
+
+def test_a_stored_study_that_records_nothing_is_resumed_with_a_warning(tmp_path):
+    X, y = sequences(40)
+    storage = make_storage(tmp_path / "study.db")
+    legacy = optuna.create_study(storage=storage, study_name="old", direction="maximize")
+    legacy.enqueue_trial({"ridge__alpha": 1.0, "temporalpooling__method": "mean"})
+    legacy.optimize(lambda trial: trial.suggest_float("ridge__alpha", 1e-3, 1e3, log=True) and 0.0, n_trials=1)
+    with pytest.warns(UserWarning, match="'old' in storage .*study.db.* records nothing about the data"):
+        _, study = tune(ridge_pipeline(), X, y, n_trials=2, cv=2, storage=storage, study_name="old")
+    assert study.user_attrs["skmem_identity"]["data"]["n_samples"] == 40
+
+
+def test_content_digest_follows_values_not_layout():
+    X = np.arange(12.0).reshape(3, 4)
+    assert content_digest(X) == content_digest(np.asfortranarray(X)) == content_digest(X.tolist())
+    assert content_digest(X) != content_digest(X.astype(np.float32))
+    assert content_digest(X) != content_digest(X.reshape(4, 3))
+    assert content_digest(["a", "b"]) != content_digest(["b", "a"])
+
+
+# -- interrupts -------------------------------------------------------------------
+
+
+class InterruptingRidge(Ridge):
+    """Sends ``signum`` to this process (SIGINT: as Ctrl-C does) in the fit that trials have reached ``fits_before``."""
+
+    fits = 0
+
+    def __init__(self, alpha=1.0, fits_before=None, signum=signal.SIGINT):
+        super().__init__(alpha=alpha)
+        self.fits_before = fits_before
+        self.signum = signum
+
+    def fit(self, X, y, sample_weight=None):
+        InterruptingRidge.fits += 1
+        if InterruptingRidge.fits == self.fits_before:
+            if signal.getsignal(self.signum) is signal.SIG_DFL:  # the signal would end the test run
+                raise AssertionError(f"{signal.Signals(self.signum).name} has its default action during the fit")
+            os.kill(os.getpid(), self.signum)
+        return super().fit(X, y, sample_weight)
+
+
+INTERRUPTED_SPACE = {"interruptingridge__alpha": FloatDistribution(0.1, 10.0)}
+
+
+def assert_interrupted_at_the_third_trial(path):
+    """The study holds two completed trials and the interrupted one, failed; a rerun completes it."""
+    study = optuna.load_study(study_name="s", storage=make_storage(path))
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE, TrialState.COMPLETE, TrialState.FAIL]
+    assert study.trials[2].user_attrs["fail_reason"] == "interrupted (KeyboardInterrupt)"
+    X, y = sequences(40)
+    model = make_pipeline(TemporalPooling(), InterruptingRidge())
+    _, resumed = tune(model, X, y, n_trials=4, cv=2, storage=path, study_name="s", param_distributions=INTERRUPTED_SPACE)
+    assert len(finished(resumed)) == 4 and study_summary(resumed)["fail"] == 1
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_or_sigterm_fails_the_running_trial_and_stops_the_study(tmp_path, signum):
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        pytest.skip("the test runner handles SIGTERM itself")
+    X, y = sequences(40)
+    InterruptingRidge.fits = 0
+    model = make_pipeline(TemporalPooling(), InterruptingRidge(fits_before=5, signum=signum))  # trial 2, fold 1 of 2
+    with pytest.raises(KeyboardInterrupt):
+        tune(model, X, y, n_trials=10, cv=2, storage=tmp_path / "s.db", study_name="s", param_distributions=INTERRUPTED_SPACE)
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # put back
+    assert_interrupted_at_the_third_trial(tmp_path / "s.db")
+
+
+def test_ctrl_c_during_a_skorch_trial_is_not_a_completed_trial(tmp_path):
+    from skorch.callbacks import Callback
+
+    class InterruptAtEpoch2(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            if len(net.history) == 2:
+                os.kill(os.getpid(), signal.SIGINT)
+
+    X, y = sequences(40)
+    lstm = LSTMRegressor(hidden_size=4, max_epochs=4, batch_size=16, device="cpu", random_state=0,
+                         callbacks=[InterruptAtEpoch2()])
+    with pytest.raises(KeyboardInterrupt):
+        tune(lstm, X, y, n_trials=3, cv=2, storage=tmp_path / "s.log", study_name="s", pruning=False,
+             param_distributions={"lr": FloatDistribution(1e-3, 1e-2, log=True)})
+    (trial,) = optuna.load_study(study_name="s", storage=make_storage(tmp_path / "s.log")).trials
+    assert trial.state == TrialState.FAIL and "fold_scores" not in trial.user_attrs
+
+
+def test_ctrl_c_stops_thread_workers_after_their_running_trial():
+    X, y = sequences(40)
+    InterruptingRidge.fits = 0
+    model = make_pipeline(TemporalPooling(), InterruptingRidge(fits_before=6))
+    storage = optuna.storages.InMemoryStorage()
+    with pytest.raises(KeyboardInterrupt):
+        tune(model, X, y, n_trials=200, cv=2, n_jobs=2, storage=storage, study_name="s", param_distributions=INTERRUPTED_SPACE)
+    study = optuna.load_study(study_name="s", storage=storage)
+    deadline = time.monotonic() + 60
+    while study.get_trials(states=(TrialState.RUNNING,)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not study.get_trials(states=(TrialState.RUNNING,))
+    assert 3 <= len(study.trials) < 10  # the trials under way, far fewer than the 200 asked for
+
+
+# -- credentials ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", [
+    "postgresql://user:s3cr3t@127.0.0.1:1/db",
+    "postgresql://user:s3cr3t@host:notaport/db",
+    "nodriver://user:s3cr3t@host/db",
+    "sqlite://user:s3cr3t@/x.db",
+    "mysql+pymysql://user@host/db?password=s3cr3t",
+])
+def test_a_password_in_a_storage_url_is_never_shown(url):
+    X, y = sequences(20)
+    with pytest.raises(ValueError) as info:
+        tune(ridge_pipeline(), X, y, n_trials=1, cv=2, storage=url)
+    shown = "".join(traceback.format_exception(info.value))
+    assert "s3cr3t" not in shown and "***" in str(info.value) and "cannot be opened" in str(info.value)
+
+
+def test_redact_hides_passwords_holding_separators():
+    assert redact("storage 'postgresql://u:p@ss/w@host:5432/db' failed") == "storage 'postgresql://u:***@host:5432/db' failed"
+    assert redact("postgresql://host/db and postgresql://u@h/db") == "postgresql://host/db and postgresql://u@h/db"
+    assert redact(f"sqlite:///{os.sep}tmp{os.sep}study.db") == f"sqlite:///{os.sep}tmp{os.sep}study.db"
+
+
+# -- the command line -------------------------------------------------------------
+
+
+@pytest.fixture
+def cli_data(tmp_path, monkeypatch):
+    """``skmem tune`` arguments over a fixed feature matrix; ``set(X=..., names=..., config=...)`` changes the data."""
+    import skmem.cli.tune
+
+    X, y = sequences(40)
+    data = {"X": X.mean(axis=1), "y": y, "names": [f"video{i}.webm" for i in range(40)], "config": {"backbone": "a"}}
+    monkeypatch.setattr(skmem.cli.tune, "load_dataset", lambda args: (data["X"], data["y"], data["names"], data["config"]))
+    (tmp_path / "labels.csv").write_text("")
+    (tmp_path / "features").mkdir()
+    argv = ["tune", "--features", str(tmp_path / "features"), "--labels", str(tmp_path / "labels.csv"), "--target", "short",
+            "--model", "ridge", "--folds", "3", "--trials", "2", "--plot", str(tmp_path / "history.png")]
+    return argv, data.update
+
+
+def test_cli_tune_refuses_another_study_until_told_to_start_again(cli_data, tmp_path, capsys):
+    from skmem.cli import main
+
+    argv, change = cli_data
+    storage = ["--storage", str(tmp_path / "study.db")]
+    assert main(argv + storage) == 0
+    for changes, named in [({"names": [f"other{i}.webm" for i in range(40)]}, "clip ids differ"),
+                           ({"config": {"backbone": "b"}}, "feature configuration differ")]:
+        change(changes)
+        capsys.readouterr()
+        assert main(argv + storage) == 1
+        err = capsys.readouterr().err
+        assert f"{named}: digest " in err and "(stored) vs digest " in err and "--overwrite-study" in err
+    assert main(argv + storage + ["--seed", "1", "--overwrite-study"]) == 0
+    assert "2 trials (2 complete" in capsys.readouterr().out
+
+
+def test_cli_tune_never_prints_a_storage_password(cli_data, capsys):
+    from skmem.cli import main
+
+    argv, _ = cli_data
+    assert main(argv + ["--storage", "postgresql://user:s3cr3t@127.0.0.1:1/db"]) == 1
+    captured = capsys.readouterr()
+    assert "s3cr3t" not in captured.out + captured.err and "postgresql://user:***@127.0.0.1:1/db" in captured.err

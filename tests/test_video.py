@@ -7,7 +7,7 @@ from fractions import Fraction
 import av
 import numpy as np
 import pytest
-from conftest import CLIP_FPS, CLIP_SECONDS, GREY_STEP, moving_frames
+from conftest import CLIP_FPS, CLIP_SECONDS, GREY_STEP, moving_frames, timed_frames
 from sklearn.base import clone
 
 from skmem import FrameSampler
@@ -490,3 +490,106 @@ def test_frames_that_stop_before_the_data_does_are_damage(tmp_path):
     seeking, damage = FrameSampler(n_frames=8, size=None, seek=True).decode(path)
     np.testing.assert_array_equal(seeking, frames)
     assert "landed" in damage.reason
+
+
+# --- timestamps that do not start at 0, rotation -------------------------------------------
+
+
+def write_shifted(path, encoder, start, n_frames=16, fps=8, gop=2, format=None, container_options=None):
+    """:func:`timed_frames` whose first frame is shown at ``start`` seconds (negative: before 0)."""
+    with av.open(path, "w", format=format, options=container_options or {}) as container:
+        stream = container.add_stream(encoder, rate=fps)
+        stream.width, stream.height, stream.pix_fmt = 80, 64, "yuv420p"
+        stream.codec_context.time_base = Fraction(1, fps)
+        stream.options = {"g": str(gop), **({"crf": "4"} if encoder == "libx264" else {"crf": "4", "b": "0"})}
+        for i, image in enumerate(timed_frames(n_frames)):
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            frame.pts, frame.time_base = i + round(start * fps), Fraction(1, fps)
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+SHIFTED = {  # name -> (encoder, extension, start (s), key-frame interval, muxer options, first frame a player shows)
+    "webm-after-0": ("libvpx-vp9", ".webm", 10, 2, None, 0),
+    "mkv-h264-after-0": ("libx264", ".mkv", 10, 2, None, 0),
+    "mkv-before-0": ("libvpx-vp9", ".mkv", -1, 2, {"avoid_negative_ts": "disabled"}, 0),
+    "mp4-after-0": ("libx264", ".mp4", 10, 2, None, 0),  # an edit list starts the track at 10 s
+    "mp4-edit-list-before-0": ("libx264", ".mp4", -1, 2, None, 8),  # the edit list hides the first 8 frames
+    "mp4-edit-list-mid-group": ("libx264", ".mp4", -1, 3, None, 8),  # ... and the first shown frame is no key frame
+    "mpegts-after-0": ("libx264", ".ts", 10, 2, None, 0),
+}
+
+
+@pytest.mark.parametrize("name", list(SHIFTED))
+def test_clips_whose_timestamps_do_not_start_at_0_give_exact_frames(tmp_path, name):
+    encoder, extension, start, gop, options, first_shown = SHIFTED[name]
+    path = write_shifted(str(tmp_path / f"clip{extension}"), encoder, start, gop=gop, container_options=options)
+    with av.open(path) as container:
+        stream = container.streams.video[0]
+        assert float(stream.start_time * stream.time_base) == pytest.approx(max(start, 0) if first_shown else start)
+    shown = 16 - first_shown
+    assert probe_duration(path) == pytest.approx(shown / 8)
+    # 4 uniform targets at (i + 0.5) / 4 of the clip: frames 2, 6, 10, 14 of 16 (of the 8 shown: 9, 11, 13, 15)
+    expected = first_shown + (np.arange(4) + 0.5) * shown / 4
+    for seek in (True, False, "auto"):
+        frames, damage = FrameSampler(n_frames=4, size=None, seek=seek).decode(path)
+        assert damage is None, f"seek={seek}: {damage}"
+        np.testing.assert_allclose(frame_indices(frames), np.floor(expected), atol=0.5, err_msg=f"seek={seek}")
+    assert seek_points(path, sampled_targets(path, 3), seek=True)  # frequent key frames: it seeks
+    assert_same_frames_as_full_decode(path)
+    keys = FrameSampler(n_frames=2, strategy="keyframes", size=None).decode(path)
+    assert keys[1] is None and frame_indices(keys[0])[0] == pytest.approx(-(-first_shown // gop) * gop, abs=0.5)
+
+
+def test_damage_is_measured_from_the_stream_start(tmp_path):
+    whole = write_shifted(str(tmp_path / "whole.webm"), "libvpx-vp9", 10, n_frames=48)
+    cut = truncated(whole, tmp_path / "cut.webm", 0.5)
+    frames, damage = FrameSampler(n_frames=4, size=None).decode(cut)
+    assert damage.declared_seconds == pytest.approx(6.0)
+    assert 1.0 < damage.decoded_seconds < 5.0 and "data ends at" in damage.reason
+
+
+ROTATIONS = {  # set_display_rotation arguments -> the frames a player shows, from the coded ones
+    (90, False, False): lambda f: np.rot90(f, 1, axes=(1, 2)),
+    (-90, False, False): lambda f: np.rot90(f, -1, axes=(1, 2)),
+    (180, False, False): lambda f: f[:, ::-1, ::-1],
+    (0, True, False): lambda f: f[:, :, ::-1],
+    (90, True, False): lambda f: np.rot90(f, 1, axes=(1, 2))[:, :, ::-1],
+    (270, False, True): lambda f: np.rot90(f, 3, axes=(1, 2))[:, ::-1],
+}
+
+
+def write_turned(path, rotation):
+    with av.open(path, "w") as container:
+        stream = container.add_stream("libx264", rate=8)
+        stream.width, stream.height, stream.pix_fmt = 64, 32, "yuv420p"
+        stream.options = {"crf": "0", "g": "4"}
+        if rotation is not None:
+            degrees, hflip, vflip = rotation
+            stream.set_display_rotation(degrees, hflip=hflip, vflip=vflip)
+        for image in moving_frames(16, size=(32, 64)):
+            for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return path
+
+
+@pytest.mark.skipif(not hasattr(av.video.stream.VideoStream, "set_display_rotation"), reason="PyAV cannot write a display matrix")
+@pytest.mark.parametrize("rotation", list(ROTATIONS))
+def test_display_matrix_turns_frames_as_a_player_shows_them(tmp_path, rotation):
+    coded = write_turned(str(tmp_path / "coded.mp4"), None)
+    turned = write_turned(str(tmp_path / "turned.mp4"), rotation)
+    show = ROTATIONS[rotation]
+    for params in ({"size": None}, {"size": None, "seek": True, "n_frames": 3}, {"strategy": "keyframes", "size": None}):
+        sampler = FrameSampler(**{"n_frames": 5, **params})
+        np.testing.assert_array_equal(sampler.decode(turned)[0], show(sampler.decode(coded)[0]), err_msg=str(params))
+    # sizes apply to the frame as shown: 32 x 64 when turned a quarter
+    quarter = rotation[0] % 180 == 90
+    assert FrameSampler(n_frames=2, size=16, crop=None).decode(turned)[0].shape == ((2, 32, 16, 3) if quarter else (2, 16, 32, 3))
+    np.testing.assert_array_equal(
+        FrameSampler(n_frames=2, size=(20, 10)).decode(turned)[0].shape, (2, 20, 10, 3)
+    )

@@ -15,6 +15,8 @@ def add_parser(commands):
     parser.add_argument("--trials", type=int_at_least(1), default=50, help="finished trials wanted in total (default: 50)")
     parser.add_argument("--storage", default=None, help="sqlite:///file.db, a .db or .log file, or a database URL")
     parser.add_argument("--study-name", default=None, help="rerun with the same name and storage to resume")
+    parser.add_argument("--overwrite-study", action="store_true",
+                        help="delete the stored study of that name (made from other data, folds or search space) and start again")
     parser.add_argument("--folds", type=int_at_least(2), default=5, help="shuffled folds, seeded by --seed (those of 'skmem cv')")
     parser.add_argument("--timeout", type=float, default=None, help="seconds after which no new trial starts")
     parser.add_argument("--jobs", type=jobs, default=1, help="trials run at once (default: 1)")
@@ -58,14 +60,15 @@ def run(args):
     check_inputs(args, [args.model])
     check_outputs(out=args.out, plot=args.plot)
     check_plot_format(args.plot)
-    X, y, _, config = load_dataset(args)
+    X, y, names, config = load_dataset(args)
     model = build_models([args.model], X, args)[args.model]
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
         best, study = tune(
             model, X, y, n_trials=args.trials, timeout=args.timeout, cv=shuffled_folds(args.folds, args.seed),
             storage=args.storage, study_name=args.study_name or f"skmem-{args.model}-{args.target}",
-            pruning=args.pruning, n_jobs=args.jobs, random_state=args.seed, verbose=1,
+            pruning=args.pruning, n_jobs=args.jobs, random_state=args.seed, overwrite=args.overwrite_study,
+            provenance={"clip ids": list(names), "feature configuration": config}, verbose=1,
         )
     except RuntimeError as exc:  # every trial failed or was pruned: the study says why
         raise CommandError(str(exc)) from None

@@ -10,8 +10,11 @@ it as ``net_``.
 """
 
 import contextlib
+import functools
 import inspect
 import math
+import signal
+import threading
 import warnings
 from numbers import Integral, Real
 
@@ -53,8 +56,47 @@ def _valid_spearman(net, X, y):
     return spearman_score(np.asarray(y).reshape(-1), net.rank_scores(X))
 
 
+class _Interrupted(BaseException):
+    """Carries a ``KeyboardInterrupt`` past skorch's ``partial_fit``, which would swallow it."""
+
+    def __init__(self, interrupt):
+        super().__init__()
+        self.interrupt = interrupt
+
+
+def _note(noted, handler, signum, frame):
+    noted.append(signum)
+    return handler(signum, frame)
+
+
+@contextlib.contextmanager
+def _noting_signals():
+    """A list that records the SIGINT and SIGTERM handled in Python meanwhile (main thread only)."""
+    noted = []
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            handler = signal.getsignal(signum)
+            if callable(handler):  # Python's KeyboardInterrupt, or a handler of the caller's
+                previous[signum] = signal.signal(signum, functools.partial(_note, noted, handler))
+    try:
+        yield noted
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
 class MemorabilityNet(NeuralNetRegressor):
     """skorch regressor engine shared by the skmem deep models.
+
+    Interrupts are honoured: skorch's ``partial_fit`` (and so ``fit``)
+    catches a ``KeyboardInterrupt`` raised during training and returns as
+    if training had ended; when it comes from a signal (Ctrl-C's SIGINT, or
+    SIGTERM where a handler turns it into ``KeyboardInterrupt``), this
+    engine lets it propagate instead, so an interrupted fit never passes for
+    a finished one. The network keeps the weights of the epochs done so
+    far. A ``KeyboardInterrupt`` that a callback raises itself, skorch's way
+    of ending training (as ``EarlyStopping`` does), still ends it normally.
 
     Parameters
     ----------
@@ -70,6 +112,22 @@ class MemorabilityNet(NeuralNetRegressor):
     def __init__(self, module, *args, autocast=False, **kwargs):
         super().__init__(module, *args, **kwargs)
         self.autocast = autocast
+
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        with _noting_signals() as signals:
+            try:
+                return super().fit_loop(X, y, epochs=epochs, **fit_params)
+            except KeyboardInterrupt as interrupt:
+                if not signals:  # raised by a callback to end training (EarlyStopping does): a normal end
+                    raise
+                raise _Interrupted(interrupt) from None
+
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        try:
+            return super().partial_fit(X, y, classes, **fit_params)
+        except _Interrupted as carrier:
+            interrupt = carrier.interrupt
+        raise interrupt
 
     def infer(self, x, **fit_params):
         if not self.autocast:
@@ -187,6 +245,11 @@ class DeepRegressorBase(RegressorMixin, BaseEstimator):
     define the hooks ``_input_ndims``, ``_module_class``,
     ``_module_params`` and, if needed, ``_prepare_X``, ``_engine_class``,
     ``_engine_params``, ``_uses_target_scaling`` and ``_after_fit``.
+
+    ``fit`` and ``partial_fit`` raise ``KeyboardInterrupt`` when training is
+    interrupted (Ctrl-C), unlike a bare skorch net, which returns normally;
+    ``_after_fit`` is then skipped and the estimator keeps the partly
+    trained ``net_``.
     """
 
     _parameter_constraints = dict(TRAINING_PARAMETER_CONSTRAINTS)

@@ -5,9 +5,11 @@ estimator, however nested (Pipeline, ColumnTransformer, FeatureUnion,
 RankFusionRegressor, ...), with ranges scaled to the data when it is given.
 :func:`tune` runs a study scored by Spearman's ρ over pooled out-of-fold
 predictions, stores it in memory, in a SQLite or journal file, or in any
-database that SQLAlchemy reaches, resumes it when it is run again, survives
-failing trials and killed workers, prunes hopeless trials and returns the
-best model refitted on all the data. :class:`TunedRegressor` tunes in its
+database that SQLAlchemy reaches, resumes it when it is run again (and
+refuses to when the data, folds, metric or search space changed: see
+:class:`~skmem.tuning.StudyMismatchError`), survives failing
+trials, killed workers and interrupts, prunes hopeless trials and returns
+the best model refitted on all the data. :class:`TunedRegressor` tunes in its
 ``fit``, for nested evaluation in one line. :func:`plot_history` and
 :func:`plot_importances` draw a study.
 
@@ -35,6 +37,7 @@ rerun then brings the study back to ``n_trials`` finished trials.
 """
 
 from skmem.tuning.estimator import TunedRegressor
+from skmem.tuning.identity import StudyMismatchError
 from skmem.tuning.plots import plot_history, plot_importances
 from skmem.tuning.spaces import resolve_params, search_space
 from skmem.tuning.storage import JOURNAL_SUFFIXES, make_storage
@@ -43,6 +46,7 @@ from skmem.tuning.study import METRICS, study_summary, tune
 __all__ = [
     "JOURNAL_SUFFIXES",
     "METRICS",
+    "StudyMismatchError",
     "TunedRegressor",
     "make_storage",
     "plot_history",

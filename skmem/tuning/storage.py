@@ -1,6 +1,7 @@
 """Where studies live: memory, SQLite or journal files, or any SQLAlchemy database."""
 
 import os
+import re
 import time
 import warnings
 from pathlib import Path
@@ -10,10 +11,34 @@ from optuna.exceptions import ExperimentalWarning
 from optuna.storages import BaseStorage, JournalStorage, RDBStorage
 from optuna.storages.journal import JournalFileBackend
 
-__all__ = ["make_storage", "JOURNAL_SUFFIXES"]
+__all__ = ["make_storage", "redact", "JOURNAL_SUFFIXES"]
 
 #: Suffixes of storage paths read as Optuna journal files (others are SQLite files).
 JOURNAL_SUFFIXES = (".log", ".journal", ".jsonl")
+
+# The password of ``scheme://user:password@host``: up to the last "@" of the URL, since
+# unencoded passwords may hold "@" or "/" themselves.
+_URL_PASSWORD = re.compile(r"(?P<user>\b[a-z][a-z0-9+.\-]*://[^\s/:@'\"]*:)[^\s'\"]+@", re.IGNORECASE)
+_QUERY_PASSWORD = re.compile(r"(?P<key>[?&;](?:password|passwd|pwd)=)[^&;\s'\"]*", re.IGNORECASE)
+
+
+def redact(text):
+    """``text`` with every password of a URL in it replaced by ``***``.
+
+    Both ``scheme://user:password@host`` and a ``password=`` query argument
+    are hidden. Every message of skmem that names a storage goes through
+    this function, so database credentials are never printed or raised.
+
+    Parameters
+    ----------
+    text : str or path-like
+
+    Returns
+    -------
+    str
+    """
+    text = _URL_PASSWORD.sub(r"\g<user>***@", os.fspath(text) if isinstance(text, os.PathLike) else str(text))
+    return _QUERY_PASSWORD.sub(r"\g<key>***", text)
 
 
 def make_storage(storage, *, heartbeat_interval=60):
@@ -42,7 +67,7 @@ def make_storage(storage, *, heartbeat_interval=60):
     if storage is None or isinstance(storage, BaseStorage):
         return storage
     if not isinstance(storage, (str, os.PathLike)):
-        raise ValueError(f"storage must be None, a path, a database URL or an optuna storage, got {storage!r}")
+        raise ValueError(f"storage must be None, a path, a database URL or an optuna storage, got {redact(repr(storage))}")
     text = os.fspath(storage)
     if "://" in text:
         return _database(text, heartbeat_interval)
@@ -55,7 +80,10 @@ def make_storage(storage, *, heartbeat_interval=60):
 
 
 def _database(url, heartbeat_interval, attempts=5):
-    """RDBStorage of ``url``; retried, since workers starting together race to create the tables."""
+    """RDBStorage of ``url``; retried, since workers starting together race to create the tables.
+
+    Errors are raised without their cause, whose text may hold the password.
+    """
     engine = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else None
     for attempt in range(attempts):
         try:
@@ -64,7 +92,11 @@ def _database(url, heartbeat_interval, attempts=5):
                 return RDBStorage(url, engine_kwargs=engine, heartbeat_interval=heartbeat_interval)
         except sqlalchemy.exc.DBAPIError as exc:
             if attempt == attempts - 1:
-                raise ValueError(f"storage {url!r} cannot be opened: {exc.orig}") from exc
+                raise _unopened(url, exc.orig) from None
             time.sleep(0.2 * (attempt + 1))
-        except (sqlalchemy.exc.SQLAlchemyError, ImportError) as exc:
-            raise ValueError(f"storage {url!r} cannot be opened: {exc}") from exc
+        except (sqlalchemy.exc.SQLAlchemyError, ImportError, ValueError) as exc:
+            raise _unopened(url, exc) from None
+
+
+def _unopened(url, cause):
+    return ValueError(redact(f"storage {url!r} cannot be opened: {cause}"))

@@ -1,8 +1,11 @@
 """Optuna studies over cross-validated, pooled out-of-fold scores."""
 
+import contextlib
 import math
 import os
+import signal
 import socket
+import threading
 from numbers import Integral
 
 import numpy as np
@@ -21,8 +24,9 @@ from sklearn.utils import check_random_state, indexable
 from skmem._validation import check_positive_int
 from skmem.metrics import mse_score, pearson_score, spearman_score
 from skmem.models import VALID_SCORE, AMNetRegressor, LSTMRegressor, PairwiseRanker
+from skmem.tuning.identity import claim_identity, study_identity
 from skmem.tuning.spaces import resolve_params, search_space
-from skmem.tuning.storage import make_storage
+from skmem.tuning.storage import make_storage, redact
 
 __all__ = ["tune", "study_summary", "METRICS"]
 
@@ -85,6 +89,7 @@ class _Objective:
     """
 
     def __init__(self, estimator, X, y, distributions, splits, metric, prune, n_trials):
+        self.interrupted = False
         self.estimator = estimator
         self.X, self.y = X, y
         self.distributions = distributions
@@ -108,9 +113,18 @@ class _Objective:
             return self._score(trial)
         except optuna.TrialPruned:
             raise
+        except KeyboardInterrupt:  # Optuna records the trial FAIL and raises it again
+            self.interrupted = True
+            trial.set_user_attr("fail_reason", "interrupted (KeyboardInterrupt)")
+            raise
         except Exception as exc:
             trial.set_user_attr("fail_reason", f"{type(exc).__name__}: {exc}")
             raise
+
+    def stop_if_interrupted(self, study, trial):
+        """Optuna callback: once a trial was interrupted, the other workers start no new one."""
+        if self.interrupted:
+            study.stop()
 
     def _score(self, trial):
         sampled = {name: _suggest(trial, name, d) for name, d in self.distributions.items()}
@@ -203,7 +217,7 @@ def _run_worker(storage, study_name, objective, n_trials, timeout, seed, pruner,
         n_trials=n_trials,
         timeout=timeout,
         catch=(Exception,),
-        callbacks=[MaxTrialsCallback(objective.n_trials, states=_COUNTED)],
+        callbacks=[MaxTrialsCallback(objective.n_trials, states=_COUNTED), objective.stop_if_interrupted],
         show_progress_bar=show_progress,
     )
 
@@ -214,6 +228,46 @@ def _folds(cv, y, random_state):
             raise ValueError(f"cv must be >= 2 folds, got {cv}")
         return KFold(cv, shuffle=True, random_state=0 if random_state is None else random_state)
     return check_cv(cv, y, classifier=False)
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt():
+    """Make SIGTERM raise ``KeyboardInterrupt``, like Ctrl-C, so that the running trial is recorded as failed.
+
+    Only in the main thread and when SIGTERM has its default action (which
+    would end the process on the spot, leaving the trial running); the
+    previous handler is restored on leaving.
+    """
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _describe(storage):
+    """The storage as messages name it, without credentials."""
+    if storage is None:
+        return "memory"
+    if isinstance(storage, (str, os.PathLike)):
+        return f"storage {redact(os.fspath(storage))!r}"
+    if isinstance(getattr(storage, "url", None), str):  # RDBStorage
+        return f"storage {redact(storage.url)!r}"
+    return f"an optuna {type(storage).__name__}"
+
+
+def _delete_study(storage, study_name):
+    try:
+        optuna.delete_study(study_name=study_name, storage=storage)
+    except KeyError:  # no such study: nothing to delete
+        pass
 
 
 def _first_failure(study):
@@ -238,6 +292,8 @@ def tune(
     n_jobs=1,
     random_state=0,
     param_distributions=None,
+    overwrite=False,
+    provenance=None,
     verbose=0,
 ):
     """Search hyper-parameters with Optuna; return the refitted best model and the study.
@@ -250,6 +306,24 @@ def tune(
     attribute. A trial whose fit or predict raises is recorded as failed,
     with the error in its ``fail_reason`` user attribute, and the study goes
     on; only a study with no completed trial is an error.
+
+    A study records what it was made from (user attribute
+    ``skmem_identity``): content digests of ``X``, ``y`` and, for a
+    DataFrame ``X``, its ``id``/``path`` columns; the folds (count, seed and
+    a digest of their indices); the metric; the search space. Resuming a
+    stored study with any of these changed raises
+    :class:`~skmem.tuning.StudyMismatchError` naming each
+    difference, both sides, unless ``overwrite=True``. Only the sampler's
+    seed may differ (workers sharing a study may use their own): with an
+    int ``cv``, ``random_state`` also seeds the folds, so it must match.
+
+    An interrupt (Ctrl-C, or SIGTERM, which raises ``KeyboardInterrupt``
+    while trials run in the main thread unless the caller has its own
+    SIGTERM handler) during a trial records that trial as failed, with
+    ``fail_reason`` "interrupted", and stops the study: the interrupt is
+    raised again and nothing is refitted. Thread workers (``n_jobs`` > 1
+    with a study in memory) finish the trial they are running and start no
+    other.
 
     Parameters
     ----------
@@ -295,13 +369,23 @@ def tune(
         be pruned from the second fold.
     n_jobs : int, default=1
         Workers running trials at once, through joblib: threads of this
-        process when ``storage`` is None, otherwise the active joblib backend
+        process when the study is in memory (``storage`` None or an optuna
+        ``InMemoryStorage``), otherwise the active joblib backend
         (processes, or a Dask/Ray cluster) sharing ``storage``.
     random_state : int, RandomState or None, default=0
         Seeds the folds and the sampler (each worker and each resumed run
         gets its own derived sampler seed).
     param_distributions : dict, optional
         Search space; ``search_space(estimator, X=X, y=y)`` when None.
+    overwrite : bool, default=False
+        Delete a stored study named ``study_name`` (all its trials) and
+        start a new one, instead of resuming it. Never set it in workers
+        started separately to share one study: each would delete the others'
+        trials.
+    provenance : dict, optional
+        More that identifies the data, recorded (as digests) and compared
+        with the rest: name -> value, e.g. ``{"clip ids": ids, "feature
+        configuration": config}``; a difference is named by its key.
     verbose : int, default=0
         0: silent. 1: Optuna's progress bar and warnings (failed trials).
         2: also a line per trial.
@@ -319,6 +403,11 @@ def tune(
         study and the first failure. When every trial failed, the estimator
         is first fitted once with its own parameters on ``X, y``: if that
         fails too (bad input), its own error is raised instead.
+    StudyMismatchError
+        When the stored study was made from other data, folds, metric or
+        search space (a ``ValueError``).
+    KeyboardInterrupt
+        When interrupted.
     """
     check_positive_int(n_trials, "n_trials")
     if timeout is not None and not (isinstance(timeout, (int, float)) and timeout > 0):
@@ -332,14 +421,18 @@ def tune(
         search_space(estimator, X=X, y=y) if param_distributions is None else dict(param_distributions)
     )
     pruner = _pruner(pruning, estimator)
+    identity = study_identity(X, y, splits, random_state, scoring, distributions, provenance)
+    where = _describe(storage)
     storage = make_storage(storage)
-    in_memory = storage is None
-    if in_memory:
+    in_memory = storage is None or isinstance(storage, InMemoryStorage)
+    if storage is None:
         storage = InMemoryStorage()
     study_name = study_name or f"skmem-{type(estimator).__name__}"
     previous = optuna.logging.get_verbosity()
     optuna.logging.set_verbosity(_VERBOSITY.get(verbose, optuna.logging.INFO))
     try:
+        if overwrite:
+            _delete_study(storage, study_name)
         study = optuna.create_study(
             storage=storage,
             study_name=study_name,
@@ -349,7 +442,8 @@ def tune(
             load_if_exists=True,
         )
         if study.direction != optuna.study.StudyDirection.MAXIMIZE:
-            raise ValueError(f"study {study_name!r} in this storage minimises; tune maximises the score")
+            raise ValueError(f"study {study_name!r} in {where} minimises; tune maximises the score")
+        claim_identity(study, identity, where)
         if not (hasattr(storage, "get_heartbeat_interval") and storage.get_heartbeat_interval()):
             _fail_orphaned_trials(study)
         already = len(study.get_trials(deepcopy=False, states=_FINISHED))
@@ -365,8 +459,13 @@ def tune(
                 for worker, share in enumerate(shares)
                 if share
             ]
-            # An in-memory study lives in this process: its workers must be threads.
-            Parallel(n_jobs=len(jobs), require="sharedmem" if in_memory else None)(jobs)
+            try:
+                # An in-memory study lives in this process: its workers must be threads.
+                with _terminate_as_interrupt():
+                    Parallel(n_jobs=len(jobs), require="sharedmem" if in_memory else None)(jobs)
+            except KeyboardInterrupt:
+                objective.interrupted = True  # thread workers still running start no new trial
+                raise
     finally:
         optuna.logging.set_verbosity(previous)
     if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
@@ -378,7 +477,8 @@ def tune(
         detail = f"first failure: {reason}" if reason else "all were pruned; raise n_trials or relax pruning"
         raise RuntimeError(f"study {study_name!r} has no completed trial ({detail})")
     best = clone(estimator).set_params(**resolve_params(estimator, study.best_params))
-    best.fit(X, y)
+    with _terminate_as_interrupt():
+        best.fit(X, y)
     return best, study
 
 
