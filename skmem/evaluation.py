@@ -35,6 +35,7 @@ from skmem.metrics import mse_score, pearson_score, spearman_score
 __all__ = [
     "DEFAULT_SEED",
     "METRICS",
+    "SCORING_NAMES",
     "CrossValidationResult",
     "Metric",
     "cross_validation_table",
@@ -85,6 +86,8 @@ METRICS = {
     "mse": Metric("mse", mse_score, greater_is_better=False),
 }
 _ALIASES = {"neg_mean_squared_error": "mse"}
+#: Every name :func:`get_metric` takes.
+SCORING_NAMES = tuple(sorted([*METRICS, *_ALIASES]))
 
 
 def get_metric(scoring):
@@ -99,7 +102,7 @@ def get_metric(scoring):
     name = _ALIASES.get(scoring, scoring) if isinstance(scoring, str) else None
     if name not in METRICS:
         raise ValueError(
-            f"scoring must be one of {sorted([*METRICS, *_ALIASES])} or a function metric(y_true, y_pred), "
+            f"scoring must be one of {list(SCORING_NAMES)} or a function metric(y_true, y_pred), "
             f"got {scoring!r}"
         )
     return METRICS[name]
@@ -132,7 +135,7 @@ def make_folds(cv=5, *, random_state=DEFAULT_SEED, n_samples=None, name="cv"):
         if cv < 2:
             raise ValueError(f"{name} must be at least 2 folds, got {cv}")
         if n_samples is not None and cv > n_samples:
-            raise ValueError(f"{name}={cv} folds need at least {cv} samples, got {n_samples}")
+            raise ValueError(f"{name}={cv} folds need at least {cv} samples, got n_samples={n_samples}")
         return KFold(int(cv), shuffle=True, random_state=_fold_seed(random_state))
     return check_cv(cv, classifier=False)
 

@@ -60,7 +60,7 @@ def test_one_seed_rule_none_means_the_default_seed():
     assert not all(np.array_equal(a[1], b[1]) for a, b in zip(folds[0], folds[2]))
 
 
-@pytest.mark.parametrize("cv, message", [(1, "cv must be at least 2 folds"), (11, "cv=11 folds need at least 11 samples, got 10")])
+@pytest.mark.parametrize("cv, message", [(1, "cv must be at least 2 folds"), (11, "cv=11 folds need at least 11 samples, got n_samples=10")])
 def test_impossible_folds_name_the_option(cv, message):
     with pytest.raises(ValueError, match=message):
         make_folds(cv, n_samples=10)

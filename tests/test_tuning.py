@@ -168,6 +168,22 @@ def test_search_space_of_the_multimodal_preset_reaches_every_member():
     np.testing.assert_allclose([rescaled.low, rescaled.high], [original.low, original.high])
 
 
+class DescribedKNN(KNeighborsRegressor):
+    """A user's estimator that carries its own search space and per-epoch score."""
+
+    def __skmem_search_space__(self, X=None, y=None):
+        return {"n_neighbors": optuna.distributions.IntDistribution(1, min(10, len(y)) if y is not None else 10)}
+
+
+def test_an_estimator_that_describes_its_space_is_searched_without_a_central_table():
+    X, y = np.random.default_rng(0).normal(size=(30, 3)), np.arange(30.0)
+    space = search_space(make_pipeline(StandardScaler(), DescribedKNN()), X=X, y=y)
+    assert space == {"describedknn__n_neighbors": optuna.distributions.IntDistribution(1, 10)}
+    assert set(search_space(LSTMRegressor())) == {"hidden_size", "lr", "dropout"}
+    assert LSTMRegressor().__skmem_epoch_score__() == "valid_spearman"
+    assert LSTMRegressor(valid_size=None).__skmem_epoch_score__() is None
+
+
 def test_search_space_overrides_replace_add_and_remove():
     pipe = ridge_pipeline()
     alpha = FloatDistribution(0.1, 10.0, log=True)

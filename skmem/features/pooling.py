@@ -76,6 +76,12 @@ class TemporalPooling(TransformerMixin, BaseEstimator):
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
 
+    def __skmem_search_space__(self, X=None, y=None):
+        """Optuna distributions of the parameters worth tuning (see :func:`skmem.tuning.search_space`)."""
+        from optuna.distributions import CategoricalDistribution
+
+        return {"method": CategoricalDistribution(("mean", "max", "meanstd"))}
+
     def get_feature_names_out(self, input_features=None):
         """Names of the pooled columns."""
         check_is_fitted(self, "input_shape_")

@@ -529,6 +529,10 @@ class DeepRegressorBase(RegressorMixin, BaseEstimator):
         tags.input_tags.three_d_array = 3 in self._input_ndims
         return tags
 
+    def __skmem_epoch_score__(self):
+        """The score ``history_`` records every epoch (pruning reads it); None without a validation split."""
+        return VALID_SCORE if self.valid_size is not None else None
+
     def __setstate__(self, state):
         device = state.get("device_")
         if device is not None and device.startswith("cuda") and not torch.cuda.is_available():

@@ -146,6 +146,17 @@ class AMNetRegressor(DeepRegressorBase):
         self.verbose = verbose
         self.net_params = net_params
 
+    def __skmem_search_space__(self, X=None, y=None):
+        """Optuna distributions of the parameters worth tuning (see :func:`skmem.tuning.search_space`)."""
+        from optuna.distributions import CategoricalDistribution, FloatDistribution
+
+        return {
+            "hidden_size": CategoricalDistribution((128, 256, 512, 1024)),
+            "lr": FloatDistribution(1e-5, 1e-3, log=True),
+            "dropout": FloatDistribution(0.0, 0.7),
+            "adaptor_dropout": FloatDistribution(0.0, 0.9),
+        }
+
     def _uses_target_scaling(self):
         return self.target_scaling
 

@@ -98,6 +98,16 @@ class LSTMRegressor(DeepRegressorBase):
         self.verbose = verbose
         self.net_params = net_params
 
+    def __skmem_search_space__(self, X=None, y=None):
+        """Optuna distributions of the parameters worth tuning (see :func:`skmem.tuning.search_space`)."""
+        from optuna.distributions import CategoricalDistribution, FloatDistribution
+
+        return {
+            "hidden_size": CategoricalDistribution((64, 128, 256, 512, 1024)),
+            "lr": FloatDistribution(1e-5, 1e-2, log=True),
+            "dropout": FloatDistribution(0.0, 0.7),
+        }
+
     def _prepare_X(self, X):
         return X[:, None, :] if X.ndim == 2 else X
 

@@ -222,6 +222,16 @@ class PairwiseRanker(DeepRegressorBase):
         self.verbose = verbose
         self.net_params = net_params
 
+    def __skmem_search_space__(self, X=None, y=None):
+        """Optuna distributions of the parameters worth tuning (see :func:`skmem.tuning.search_space`)."""
+        from optuna.distributions import FloatDistribution
+
+        return {
+            "lr": FloatDistribution(1e-5, 1e-2, log=True),
+            "dropout": FloatDistribution(0.0, 0.8),
+            "weight_decay": FloatDistribution(1e-8, 1e-3, log=True),
+        }
+
     def _check_input_layout(self, X, *, reset):
         width = X.shape[-1]
         if X.ndim == 3 and self.pooling == "flatten":

@@ -11,8 +11,6 @@ from sklearn.linear_model import Ridge
 from sklearn.pipeline import Pipeline
 from sklearn.svm import SVR
 
-from skmem.features.pooling import TemporalPooling
-from skmem.models import AMNetRegressor, LSTMRegressor, PairwiseRanker
 from skmem.models.fusion import RankFusionRegressor
 from skmem.text import CaptionEmbedder, CaptionVectorizer
 
@@ -41,13 +39,15 @@ def _svr_space(X, y):
     return space
 
 
-# Checked in order with isinstance, so subclasses get their parent's space. A
-# value is a dict of distributions or a function of the lazily computed input
-# features and the target that returns one.
+# Spaces of estimators that do not describe their own (scikit-learn's), checked
+# in order with isinstance, so subclasses get their parent's space. A value is a
+# dict of distributions or a function of the lazily computed input features and
+# the target that returns one. An estimator that describes itself defines
+# ``__skmem_search_space__(X, y)`` with the same arguments (X: a function
+# returning the features it receives, or None) and returns a dict.
 _SPACES = (
     (Ridge, {"alpha": _log_float(1e-3, 1e4)}),
     (SVR, _svr_space),
-    (TemporalPooling, {"method": CategoricalDistribution(("mean", "max", "meanstd"))}),
     (
         CaptionVectorizer,
         {
@@ -59,35 +59,13 @@ _SPACES = (
     ),
     (CaptionEmbedder, {"normalize": CategoricalDistribution((True, False))}),
     (RankFusionRegressor, {"weights": CategoricalDistribution(("cv", "equal"))}),
-    (
-        LSTMRegressor,
-        {
-            "hidden_size": CategoricalDistribution((64, 128, 256, 512, 1024)),
-            "lr": _log_float(1e-5, 1e-2),
-            "dropout": FloatDistribution(0.0, 0.7),
-        },
-    ),
-    (
-        AMNetRegressor,
-        {
-            "hidden_size": CategoricalDistribution((128, 256, 512, 1024)),
-            "lr": _log_float(1e-5, 1e-3),
-            "dropout": FloatDistribution(0.0, 0.7),
-            "adaptor_dropout": FloatDistribution(0.0, 0.9),
-        },
-    ),
-    (
-        PairwiseRanker,
-        {
-            "lr": _log_float(1e-5, 1e-2),
-            "dropout": FloatDistribution(0.0, 0.8),
-            "weight_decay": _log_float(1e-8, 1e-3),
-        },
-    ),
 )
 
 
 def _own_space(estimator, X, y):
+    describe = getattr(estimator, "__skmem_search_space__", None)
+    if describe is not None and not isinstance(estimator, type):
+        return dict(describe(X, y))
     for kind, space in _SPACES:
         if isinstance(estimator, kind):
             return space(X, y) if callable(space) else dict(space)

@@ -6,7 +6,6 @@ import os
 import signal
 import socket
 import threading
-from numbers import Integral
 
 import numpy as np
 import optuna
@@ -17,13 +16,11 @@ from optuna.study import MaxTrialsCallback
 from optuna.trial import TrialState
 from optuna_integration import SkorchPruningCallback
 from sklearn.base import clone
-from sklearn.model_selection import KFold, check_cv
 from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state, indexable
 
 from skmem._validation import check_positive_int
-from skmem.metrics import mse_score, pearson_score, spearman_score
-from skmem.models import VALID_SCORE, AMNetRegressor, LSTMRegressor, PairwiseRanker
+from skmem.evaluation import SCORING_NAMES, get_metric, make_folds, out_of_fold
 from skmem.tuning.identity import claim_identity, study_identity
 from skmem.tuning.spaces import resolve_params, search_space
 from skmem.tuning.storage import make_storage, redact
@@ -31,13 +28,9 @@ from skmem.tuning.storage import make_storage, redact
 __all__ = ["tune", "study_summary", "METRICS"]
 
 
-def neg_mse_score(y_true, y_pred):
-    """Negated mean squared error (higher is better)."""
-    return -mse_score(y_true, y_pred)
-
-
-#: Objectives by name: metrics of ``(y_true, y_pred)``, higher is better.
-METRICS = {"spearman": spearman_score, "pearson": pearson_score, "neg_mean_squared_error": neg_mse_score}
+#: Scoring names ``tune`` takes (the metrics of :mod:`skmem.evaluation`, and the
+#: scikit-learn name of the negated mean squared error).
+METRICS = SCORING_NAMES
 
 _FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 # Trials that count towards n_trials: finished ones and those under way.
@@ -49,24 +42,20 @@ class _SurplusTrial(RuntimeError):
     """A trial started after the study already held its ``n_trials`` trials."""
 
 
-def _take(data, indices):
-    """Rows ``indices`` of an array, sparse matrix, DataFrame, Series or list."""
-    if hasattr(data, "iloc"):
-        return data.iloc[indices]
-    if hasattr(data, "shape"):
-        return data[indices]
-    return [data[i] for i in indices]
+def _epoch_scoring(estimator):
+    """``(set_params prefix, score name)`` of a final step that scores every epoch, or None.
 
-
-def _deep_prefix(estimator):
-    """``set_params`` prefix of a skmem deep final step with a validation split, or None."""
+    A final step reports a per-epoch score through ``__skmem_epoch_score__()``
+    (skmem's deep regressors: their validation Spearman, when they hold out a
+    validation split).
+    """
     prefix = ""
     while isinstance(estimator, Pipeline):
         name, estimator = estimator.steps[-1]
         prefix += f"{name}__"
-    if isinstance(estimator, (LSTMRegressor, AMNetRegressor, PairwiseRanker)) and estimator.valid_size is not None:
-        return prefix
-    return None
+    describe = getattr(estimator, "__skmem_epoch_score__", None)
+    score = describe() if describe is not None else None
+    return None if score is None else (prefix, score)
 
 
 def _suggest(trial, name, dist):
@@ -129,24 +118,30 @@ class _Objective:
     def _score(self, trial):
         sampled = {name: _suggest(trial, name, d) for name, d in self.distributions.items()}
         params = resolve_params(self.estimator, sampled)
-        deep = _deep_prefix(self.estimator) if self.prune else None
+        epochs = _epoch_scoring(self.estimator) if self.prune else None
         y = np.asarray(self.y)
-        truth, predictions, fold_scores = [], [], []
-        for fold, (train, test) in enumerate(self.splits):
-            model = clone(self.estimator).set_params(**params)
-            if deep is not None and fold == 0:
-                callbacks = list(model.get_params()[deep + "callbacks"] or [])
-                model.set_params(**{deep + "callbacks": callbacks + [SkorchPruningCallback(trial, VALID_SCORE)]})
-            model.fit(_take(self.X, train), _take(self.y, train))
-            truth.append(y[test])
-            predictions.append(np.asarray(model.predict(_take(self.X, test)), dtype=np.float64))
-            fold_scores.append(float(self.metric(truth[-1], predictions[-1])))
+        fold_scores = []
+
+        def prepare(fold, model):
+            model.set_params(**params)
+            if epochs is not None and fold == 0:
+                prefix, score = epochs
+                callbacks = list(model.get_params()[prefix + "callbacks"] or [])
+                model.set_params(**{prefix + "callbacks": callbacks + [SkorchPruningCallback(trial, score)]})
+            return model
+
+        def on_fold(fold, test, predictions):
+            fold_scores.append(self.metric.objective(y[test], predictions[test]))
             trial.set_user_attr("fold_scores", fold_scores)
-            if self.prune and deep is None:
-                trial.report(float(self.metric(np.concatenate(truth), np.concatenate(predictions))), fold)
+            if self.prune and epochs is None:
+                done = ~np.isnan(predictions)
+                trial.report(self.metric.objective(y[done], predictions[done]), fold)
                 if trial.should_prune():
                     raise optuna.TrialPruned(f"pruned after fold {fold}")
-        score = float(self.metric(np.concatenate(truth), np.concatenate(predictions)))
+
+        predictions = out_of_fold(self.estimator, self.X, self.y, self.splits, prepare=prepare, on_fold=on_fold)
+        done = ~np.isnan(predictions)
+        score = self.metric.objective(y[done], predictions[done])
         if not math.isfinite(score):
             raise ValueError(f"the pooled score is {score} (non-finite predictions?)")
         return score
@@ -159,20 +154,12 @@ def _pruner(pruning, estimator):
         # Early epochs of a small validation split are noisy (pruning from epoch 5
         # of 20 lost the best configurations in benchmarks/bench_tuning.py); folds
         # are comparable from the second one.
-        prefix = _deep_prefix(estimator)
-        warmup = 1 if prefix is None else estimator.get_params()[prefix + "max_epochs"] // 2
+        epochs = _epoch_scoring(estimator)
+        warmup = 1 if epochs is None else estimator.get_params()[epochs[0] + "max_epochs"] // 2
         return optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=warmup)
     if pruning is False:
         return optuna.pruners.NopPruner()
     raise ValueError(f"pruning must be True, False or an optuna pruner, got {pruning!r}")
-
-
-def _metric(scoring):
-    if callable(scoring):
-        return scoring
-    if isinstance(scoring, str) and scoring in METRICS:
-        return METRICS[scoring]
-    raise ValueError(f"scoring must be one of {sorted(METRICS)} or a function metric(y_true, y_pred), got {scoring!r}")
 
 
 def _seed(base, *keys):
@@ -220,14 +207,6 @@ def _run_worker(storage, study_name, objective, n_trials, timeout, seed, pruner,
         callbacks=[MaxTrialsCallback(objective.n_trials, states=_COUNTED), objective.stop_if_interrupted],
         show_progress_bar=show_progress,
     )
-
-
-def _folds(cv, y, random_state):
-    if isinstance(cv, Integral) and not isinstance(cv, bool):
-        if cv < 2:
-            raise ValueError(f"cv must be >= 2 folds, got {cv}")
-        return KFold(cv, shuffle=True, random_state=0 if random_state is None else random_state)
-    return check_cv(cv, y, classifier=False)
 
 
 @contextlib.contextmanager
@@ -412,9 +391,9 @@ def tune(
     check_positive_int(n_trials, "n_trials")
     if timeout is not None and not (isinstance(timeout, (int, float)) and timeout > 0):
         raise ValueError(f"timeout must be a positive number of seconds or None, got {timeout!r}")
-    metric = _metric(scoring)
+    metric = get_metric(scoring)
     X, y = indexable(X, y)  # sparse matrices as CSR, array-likes as arrays: rows can be taken
-    splits = list(_folds(cv, y, random_state).split(X, y))
+    splits = list(make_folds(cv, random_state=random_state, n_samples=len(y)).split(X, y))
     n_workers = effective_n_jobs(n_jobs)
     base_seed = None if random_state is None else int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
     distributions = (
