@@ -1,0 +1,292 @@
+"""The estimator: :class:`FrameSampler`, and clip paths from user input."""
+
+import os
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, TransformerMixin
+from skmem._params import Interval, StrOptions
+from skmem.video.decoding import _decode_clip, _decode_or_error
+from skmem.video.errors import DamagedClipError, VideoDecodeError
+from skmem.video.index import _min_skip
+from tqdm.auto import tqdm
+
+__all__ = ["STRATEGIES", "FrameSampler", "as_paths"]
+
+STRATEGIES = ("uniform", "fps", "keyframes")
+
+
+def as_paths(X):
+    """Return clip paths from a list, a 1-D array, a Series or a DataFrame.
+
+    A DataFrame must have a ``path`` column or a single column.
+    """
+    if hasattr(X, "columns"):
+        if "path" in X.columns:
+            X = X["path"]
+        elif len(X.columns) == 1:
+            X = X.iloc[:, 0]
+        else:
+            raise ValueError(
+                f"a DataFrame of clips needs a 'path' column; got columns {list(X.columns)}"
+            )
+    if isinstance(X, (str, os.PathLike)):
+        raise ValueError("expected a list or array of paths, got a single path; wrap it in a list")
+    array = np.asarray(X, dtype=object)
+    if array.ndim > 2 or (array.ndim == 2 and array.shape[1] != 1):
+        raise ValueError(f"paths must be 1-D, got shape {array.shape}")
+    paths = np.asarray([os.fspath(p) for p in array.ravel()], dtype=object)
+    if len(paths) == 0:
+        raise ValueError("no paths given")
+    return paths
+
+
+
+
+class FrameSampler(TransformerMixin, BaseEstimator):
+    """Decode ``n_frames`` RGB frames from each clip.
+
+    Parameters
+    ----------
+    n_frames : int, default=8
+        Frames per clip. A clip with fewer distinct frames at the requested
+        times repeats its last frame. A still image (jpg, png, ...) is a
+        one-frame clip: its frame is repeated ``n_frames`` times (use
+        ``n_frames=1`` for image datasets).
+    strategy : {"uniform", "fps", "keyframes"}, default="uniform"
+        ``"uniform"`` takes the frames shown at ``(i + 0.5) * duration / n_frames``
+        seconds (``duration`` as the container declares it); ``"fps"`` takes
+        the first frame and then one every ``1 / fps`` seconds (with ``fps=1``
+        and 8 frames: the scheme of the MediaEval 2018 LSTM systems);
+        ``"keyframes"`` decodes key frames only and takes ``n_frames`` of
+        them evenly spread.
+    fps : float, default=1.0
+        Sampling rate of the ``"fps"`` strategy.
+    size : int, (height, width) or None, default=224
+        Sizes apply to frames as a player shows them: a clip whose display
+        matrix asks for a quarter turn or a mirror (phone videos) is turned
+        first, as FFmpeg's autorotation does (other angles are rounded to a
+        quarter turn; PyAV must be built on FFmpeg 7 or later, which passes
+        the matrix to decoded frames). An int resizes the shorter side to ``size`` (then crops, see ``crop``);
+        a pair stretches to exactly that size; None keeps the native size
+        (all clips must then share one resolution).
+    crop : {"center", None}, default="center"
+        With an int ``size``: crop the centre ``size`` x ``size`` square, or
+        keep the aspect ratio (None; clips must then share one aspect ratio).
+    seek : {"auto", True, False}, default="auto"
+        How ``"uniform"`` and ``"fps"`` reach their frames; the frames are the
+        same either way. False decodes once from the start up to the last
+        target. True seeks to the key frame that starts a target's group of
+        pictures whenever that skips frames. ``"auto"`` seeks only when it
+        skips more than :data:`SEEK_MIN_SKIP` frames, so long clips with
+        regular key frames are sampled in a fraction of a full decode while
+        short clips (or clips with one key frame) keep the single pass. The
+        key-frame times come from demuxing the clip, which reads no pixels.
+    n_jobs : int or None, default=None
+        Clips decoded in parallel (joblib; ``-1`` uses every core).
+    on_error : {"raise", "warn"}, default="raise"
+        ``"raise"`` stops at the first unreadable clip with a
+        :class:`VideoDecodeError` naming it; ``"warn"`` warns, returns that
+        clip as zeros and lists it in ``failed_paths_``.
+    on_damaged : {"warn", "raise", "ignore"}, default="warn"
+        A clip is damaged when the frames that can be read span less than
+        its container declares (by more than two frame intervals or 0.1 s):
+        its data stops early, a stretch of it is missing (no frame for more
+        than :data:`GAP_FRAMES` typical frame intervals, which a variable-rate
+        clip that pauses that long also shows) or fails to decode, or the
+        container misreports its duration (a seek that lands away
+        from the key frame it aimed at also counts). Its frames are still
+        returned: each target time gets the last frame decoded at or before
+        it, so targets in or after a missing stretch repeat the last
+        decodable frame before them. ``"warn"`` warns naming the clip and
+        both durations, ``"raise"`` raises :class:`DamagedClipError`,
+        ``"ignore"`` says nothing; ``damaged_paths_`` lists them. Damage is seen in what is read:
+        the demuxed index of the whole clip, and the frames decoded (a
+        corrupt stretch whose packets are intact and that no target needs
+        can go unnoticed).
+    verbose : int, default=0
+        Show a progress bar when > 0.
+
+    Attributes
+    ----------
+    failed_paths_ : list of str
+        Clips that could not be decoded during the last ``transform``
+        (``on_error="warn"``).
+    damaged_paths_ : list of str
+        Damaged clips met during the last ``transform`` (see ``on_damaged``).
+    n_features_in_ : int
+        1 (one column of paths); set when ``fit`` is given ``X``.
+
+    See Also
+    --------
+    seek_points : the key frames sampling a clip seeks to.
+    """
+
+    _parameter_constraints = {
+        "n_frames": [Interval(Integral, 1, None, closed="left")],
+        "strategy": [StrOptions(set(STRATEGIES))],
+        "fps": [Interval(Real, 0, None, closed="neither")],
+        "size": [Interval(Integral, 1, None, closed="left"), tuple, list, None],
+        "crop": [StrOptions({"center"}), None],
+        "seek": [StrOptions({"auto"}), "boolean"],
+        "n_jobs": [Integral, None],
+        "on_error": [StrOptions({"raise", "warn"})],
+        "on_damaged": [StrOptions({"warn", "raise", "ignore"})],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        n_frames=8,
+        strategy="uniform",
+        fps=1.0,
+        size=224,
+        crop="center",
+        seek="auto",
+        n_jobs=None,
+        on_error="raise",
+        on_damaged="warn",
+        verbose=0,
+    ):
+        self.n_frames = n_frames
+        self.strategy = strategy
+        self.fps = fps
+        self.size = size
+        self.crop = crop
+        self.seek = seek
+        self.n_jobs = n_jobs
+        self.on_error = on_error
+        self.on_damaged = on_damaged
+        self.verbose = verbose
+
+    def fit(self, X=None, y=None):
+        """Check the parameters (and, when given, that ``X`` is a column of paths); nothing is learned."""
+        self._decoding_settings()
+        if X is not None:
+            as_paths(X)
+            self.n_features_in_ = 1
+        self.failed_paths_ = []
+        self.damaged_paths_ = []
+        return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.requires_fit = False
+        return tags
+
+    def _decoding_settings(self):
+        """The validated parameters, as keyword arguments of the clip decoder."""
+        self._validate_params()
+        size = self.size
+        if isinstance(size, (tuple, list)) and not (
+            len(size) == 2 and all(isinstance(s, Integral) and s > 0 for s in size)
+        ):
+            raise ValueError(
+                f"The 'size' parameter of FrameSampler must be an int, a (height, width) pair of "
+                f"positive ints or None. Got {size!r} instead."
+            )
+        return {
+            "n_frames": self.n_frames,
+            "strategy": self.strategy,
+            "fps": float(self.fps),
+            "size": size,
+            "crop": self.crop,
+            "min_skip": _min_skip(self.seek),
+        }
+
+    def transform(self, X):
+        """Decode the clips.
+
+        Parameters
+        ----------
+        X : list or array of paths, or a DataFrame with a ``path`` column
+
+        Returns
+        -------
+        frames : ndarray of shape (n_clips, n_frames, H, W, 3), uint8
+        """
+        settings = self._decoding_settings()
+        paths = as_paths(X)
+        jobs = (delayed(_decode_or_error)(p, settings) for p in paths)
+        results = Parallel(n_jobs=self.n_jobs, return_as="generator")(jobs)
+        clips, failed, damaged = [], [], []
+        for path, (clip, damage, error) in tqdm(
+            zip(paths, results), total=len(paths), disable=not self.verbose, desc="decoding", unit="clip"
+        ):
+            if error is not None:
+                self.handle_failure(error)
+                failed.append(path)
+            elif damage is not None:
+                self.handle_damage(damage)
+                damaged.append(path)
+            clips.append(clip)
+        self.failed_paths_, self.damaged_paths_ = failed, damaged
+        return _stack_clips(clips, paths)
+
+    def handle_failure(self, error):
+        """Apply ``on_error`` to a :class:`VideoDecodeError`: raise it, or warn that the clip is zeros."""
+        if self.on_error == "raise":
+            raise error
+        warnings.warn(f"skipping clip, returned as zeros: {error}", stacklevel=3)
+
+    def handle_damage(self, damage):
+        """Apply ``on_damaged`` to the result of :meth:`decode`.
+
+        ``damage`` is a :class:`ClipDamage` or None (nothing to do): warn,
+        raise :class:`DamagedClipError`, or ignore it.
+        """
+        if damage is None or self.on_damaged == "ignore":
+            return
+        if self.on_damaged == "raise":
+            raise DamagedClipError(damage)
+        warnings.warn(f"{damage}; missing stretches repeat the last decodable frame", stacklevel=3)
+
+    def decode(self, path):
+        """Decode one clip without applying ``on_damaged``.
+
+        Safe to call in worker processes: pass the damage back and apply
+        :meth:`handle_damage` in the caller's process.
+
+        Returns
+        -------
+        frames : ndarray of shape (n_frames, H, W, 3), uint8
+        damage : ClipDamage or None
+
+        Raises
+        ------
+        VideoDecodeError
+            When the clip cannot be read at all.
+        """
+        return _decode_clip(os.fspath(path), **self._decoding_settings())
+
+    def sample_clip(self, path):
+        """Decode one clip as ``(n_frames, H, W, 3)`` uint8, applying ``on_damaged``.
+
+        Unreadable clips always raise :class:`VideoDecodeError`.
+        """
+        frames, damage = self.decode(path)
+        self.handle_damage(damage)
+        return frames
+
+
+def _stack_clips(clips, paths):
+    shapes = {c.shape for c in clips if c is not None}
+    if not shapes:
+        raise VideoDecodeError(paths[0], "no clip could be decoded")
+    if len(shapes) > 1:
+        first = next(c.shape for c in clips if c is not None)
+        odd = next(p for p, c in zip(paths, clips) if c is not None and c.shape != first)
+        raise ValueError(
+            f"{odd}: frames of shape {next(c.shape for p, c in zip(paths, clips) if p == odd)[1:]} differ "
+            f"from the first clip's {first[1:]}; set size to an int or a (height, width) pair"
+        )
+    shape = shapes.pop()
+    out = np.zeros((len(clips),) + shape, dtype=np.uint8)
+    for i, clip in enumerate(clips):
+        if clip is not None:
+            out[i] = clip
+    return out
