@@ -4,27 +4,69 @@ A saved model is a :class:`ModelBundle`: the fitted estimator, the feature
 configuration recorded by the feature folder it was trained on (see
 :func:`skmem.features.cache.read_config`) and a few descriptive fields. Files
 are written atomically: a temporary file in the destination folder is renamed
-into place, so an interrupted save leaves the previous file intact.
+into place, so an interrupted save leaves the previous file intact, and the
+temporaries of killed saves are removed by the next save of that file.
 
-Loading runs :func:`joblib.load`, which unpickles: only load files you trust.
+Model files are inert: :func:`save_model` writes the :mod:`skops.io` format,
+which :func:`load_model` reads without running code from the file. It builds
+only the types of :data:`TRUSTED_TYPES` (skmem's, scikit-learn's, numpy's and
+what the bundled models need) and refuses a file naming any other. The
+weights of deep models are stored as plain arrays and put back into a network
+that skmem builds itself. Files written with :func:`joblib.dump` (pickles,
+which run code when loaded) are read only with ``trusted=True``.
 """
 
 import contextlib
 import json
 import os
 import secrets
+import socket
 import warnings
+import zipfile
 from dataclasses import dataclass, field
 
 __all__ = [
     "ModelBundle",
     "ModelFileError",
+    "TRUSTED_TYPES",
     "atomic_path",
     "check_writable",
     "config_difference",
     "load_model",
+    "overlap",
     "save_model",
 ]
+
+#: Types a model file may name besides scikit-learn's and numpy's (which
+#: :mod:`skops.io` trusts itself): those of skmem's models and pipelines.
+TRUSTED_TYPES = (
+    "builtins.print",
+    "functools.partial",
+    "skmem.features.pooling.TemporalPooling",
+    "skmem.models._base._valid_spearman",
+    "skmem.models.amnet.AMNetRegressor",
+    "skmem.models.amnet.AttentionNet",
+    "skmem.models.fusion.RankFusionRegressor",
+    "skmem.models.fusion._RankMap",
+    "skmem.models.lstm.LSTMRegressor",
+    "skmem.models.modules.AMNet",
+    "skmem.models.modules.PairScorer",
+    "skmem.models.modules.SequenceRegressor",
+    "skmem.models.pairwise.PairNet",
+    "skmem.models.pairwise.PairwiseRanker",
+    "skmem.persistence.ModelBundle",
+    "skmem.persistence._StoredNet",
+    "skmem.pipelines.mean_over_locations",
+    "skmem.pipelines.per_block",
+    "skmem.pipelines.signed_sqrt",
+    "skmem.text.CaptionVectorizer",
+    "sklearn.utils._bunch.Bunch",
+    "torch.nn.modules.loss.BCEWithLogitsLoss",
+    "torch.nn.modules.loss.MSELoss",
+    "torch.optim.adam.Adam",
+    "torch.optim.adamw.AdamW",
+    "torch.optim.sgd.SGD",
+)
 
 
 class ModelFileError(ValueError):
@@ -107,17 +149,46 @@ def config_difference(expected, actual):
     return ", ".join(differences)
 
 
+def overlap(path, other, *, tree=False, other_tree=False):
+    """How ``path`` meets ``other`` once both are resolved (symbolic links followed), or None.
+
+    Parameters
+    ----------
+    path, other : str or path-like
+    tree, other_tree : bool, default=False
+        Whether ``path`` (``other``) is a folder whose every file counts
+        (a feature folder): a path inside it meets it.
+
+    Returns
+    -------
+    str or None
+        ``"is"`` when both resolve to one file or folder, ``"lies in"`` when
+        ``path`` is inside ``other`` (``other_tree``), ``"holds"`` when
+        ``other`` is inside ``path`` (``tree``), None otherwise.
+    """
+    a, b = (os.path.realpath(os.path.expanduser(os.fspath(p))) for p in (path, other))
+    if a == b or (os.path.exists(a) and os.path.exists(b) and os.path.samefile(a, b)):
+        return "is"
+    if other_tree and a.startswith(b.rstrip(os.sep) + os.sep):
+        return "lies in"
+    if tree and b.startswith(a.rstrip(os.sep) + os.sep):
+        return "holds"
+    return None
+
+
 @contextlib.contextmanager
 def atomic_path(path):
     """Yield a temporary path beside ``path``; it replaces ``path`` on success.
 
     The temporary file is created with the user's umask (like :func:`open`)
-    and removed when the block raises.
+    and removed when the block raises. Temporaries of ``path`` left by
+    writers that were killed (processes of this host that no longer run)
+    are removed first.
     """
     path = os.fspath(path)
     folder, name = os.path.split(os.path.abspath(path))
-    stem, suffix = os.path.splitext(name)
-    temporary = _create_temporary(folder, stem, suffix)
+    _remove_dead_temporaries(folder, name)
+    temporary = _create_temporary(folder, name)
     try:
         yield temporary
         os.replace(temporary, path)
@@ -141,20 +212,145 @@ def check_writable(path, *, what="output"):
     if not os.path.isdir(folder):
         raise NotADirectoryError(f"{what} {path}: {folder} is not an existing folder")
     try:
-        os.remove(_create_temporary(folder, "probe", ""))
+        os.remove(_create_temporary(folder, "probe"))
     except OSError as exc:
         raise PermissionError(f"{what} {path}: cannot write in {folder} ({exc.strerror})") from None
 
 
-def _create_temporary(folder, stem, suffix):
-    """Create an empty, uniquely named hidden file in ``folder``; return its path."""
-    temporary = os.path.join(folder, f".tmp-{stem}-{secrets.token_hex(6)}{suffix}")
+_TEMPORARY = ".tmp-{host}@{pid}@{token}-{name}"
+
+
+def _create_temporary(folder, name):
+    """Create an empty, uniquely named hidden file in ``folder`` for the file ``name``; return its path.
+
+    Its name records this host and process, so that a later writer can tell
+    a dead writer's leftover from a live one's file.
+    """
+    temporary = os.path.join(
+        folder, _TEMPORARY.format(host=socket.gethostname(), pid=os.getpid(), token=secrets.token_hex(6), name=name)
+    )
     os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
     return temporary
 
 
-def save_model(path, model, *, feature_config=None, **metadata):
-    """Save a fitted ``model`` atomically as a :class:`ModelBundle` (joblib).
+def _process_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_dead_temporaries(folder, name):
+    """Remove temporaries of ``name`` in ``folder`` whose writer (a process of this host) is gone."""
+    prefix, suffix = f".tmp-{socket.gethostname()}@", f"-{name}"
+    with contextlib.suppress(OSError), os.scandir(folder) as listing:
+        for item in listing:
+            if not (item.name.startswith(prefix) and item.name.endswith(suffix)):
+                continue
+            pid, _, token = item.name[len(prefix) : -len(suffix)].partition("@")
+            if pid.isdigit() and len(token) == 12 and not _process_alive(int(pid)):
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(item.path)
+
+
+class _StoredNet:
+    """The learned state of a skorch network, as arrays: what a model file holds in place of the network.
+
+    Parameters
+    ----------
+    weights : dict
+        ``{attribute: {name: ndarray}}``: the state of each module and
+        criterion of the network (``module_``, ``criterion_``, ...).
+    history : str
+        The training history, as JSON.
+    """
+
+    def __init__(self, weights, history):
+        self.weights = weights
+        self.history = history
+
+    @classmethod
+    def of(cls, net):
+        """The stored state of the fitted skorch network ``net``."""
+        weights = {}
+        for name in net._modules + net._criteria:
+            state = getattr(net, f"{name}_").state_dict()
+            weights[f"{name}_"] = {key: value.detach().cpu().numpy() for key, value in state.items()}
+        return cls(weights, json.dumps(net.history.to_list(), default=str))
+
+    def restore(self, owner):
+        """The network of ``owner`` (a fitted skmem deep model), built by skmem and given the stored weights."""
+        import torch
+        from skorch.history import History
+
+        net = owner._build_net(None, 1, 0)
+        net.initialize()
+        for attribute, state in self.weights.items():
+            if attribute not in {f"{name}_" for name in net._modules + net._criteria}:
+                raise ModelFileError(f"stored weights of {attribute!r}, which {type(owner).__name__}'s network lacks")
+            getattr(net, attribute).load_state_dict({key: torch.from_numpy(value) for key, value in state.items()})
+        net.history = History(json.loads(self.history))
+        return net
+
+
+def _is_net(value):
+    import sys
+
+    skorch = sys.modules.get("skorch")  # no network exists unless skorch was imported
+    return skorch is not None and isinstance(value, skorch.NeuralNet)
+
+
+def _replace_nets(value, is_net, replace, seen=None):
+    """``value`` with each network ``net`` (``is_net(net)``, an attribute of ``owner``) replaced by ``replace(owner, net)``.
+
+    Only skmem and scikit-learn objects are searched, with the lists, tuples
+    and dicts they hold. Objects holding a network, and those above them,
+    are shallow copies; ``value`` itself is left unchanged.
+    """
+    seen = {} if seen is None else seen
+    if id(value) in seen:
+        return seen[id(value)]
+    result = value
+    if type(value) in (list, tuple):
+        items = [_replace_nets(item, is_net, replace, seen) for item in value]
+        if any(a is not b for a, b in zip(items, value)):
+            result = type(value)(items)
+    elif type(value) is dict:
+        items = {key: _replace_nets(item, is_net, replace, seen) for key, item in value.items()}
+        if any(items[key] is not value[key] for key in value):
+            result = items
+    elif hasattr(value, "__dict__") and not isinstance(value, type) and type(value).__module__.split(".")[0] in ("skmem", "sklearn"):
+        attributes = {
+            key: replace(value, item) if is_net(item) else _replace_nets(item, is_net, replace, seen)
+            for key, item in vars(value).items()
+        }
+        if any(attributes[key] is not item for key, item in vars(value).items()):
+            result = object.__new__(type(value))
+            result.__dict__.update(attributes)
+    seen[id(value)] = result
+    return result
+
+
+def _store_net(owner, net):
+    if not hasattr(owner, "_build_net"):
+        raise ValueError(
+            f"{type(owner).__name__} holds a skorch network that is not a skmem deep model's, "
+            "which a model file cannot store as arrays"
+        )
+    return _StoredNet.of(net)
+
+
+def _restore_net(owner, stored):
+    if not hasattr(owner, "_build_net"):
+        raise ModelFileError(f"a stored network in {type(owner).__name__}, which builds none")
+    return stored.restore(owner)
+
+
+def save_model(path, model, *, feature_config=None, inputs=(), **metadata):
+    """Save a fitted ``model`` atomically as a :class:`ModelBundle` (:mod:`skops.io` format).
 
     Parameters
     ----------
@@ -164,40 +360,98 @@ def save_model(path, model, *, feature_config=None, **metadata):
         The fitted estimator.
     feature_config : dict or None, default=None
         Configuration of the features it was trained on.
+    inputs : iterable of str or path-like, default=()
+        Files and folders the model was made from (features, labels, ...):
+        ``path`` may be none of them nor lie in one of the folders.
     **metadata
         Descriptive fields stored in ``ModelBundle.metadata``.
 
     Returns
     -------
     bundle : ModelBundle
+
+    Raises
+    ------
+    ValueError
+        When ``path`` is one of ``inputs`` (symbolic links followed) or lies
+        in one of their folders, naming both; nothing is written.
     """
-    import joblib
+    import skops.io
 
     from skmem import __version__
 
+    for item in inputs:
+        reason = overlap(path, item, other_tree=os.path.isdir(item))
+        if reason:
+            raise ValueError(f"model file {os.fspath(path)} {reason} the input {os.fspath(item)}: not overwritten")
     bundle = ModelBundle(model, feature_config, dict(metadata), __version__)
+    stored = _replace_nets(bundle, _is_net, _store_net)
     with atomic_path(path) as temporary:
-        joblib.dump(bundle, temporary)
+        skops.io.dump(stored, temporary)
+        untrusted = [t for t in skops.io.get_untrusted_types(file=temporary) if t not in TRUSTED_TYPES]
+    if untrusted:
+        warnings.warn(
+            f"{os.fspath(path)} names types skmem does not trust ({', '.join(untrusted)}): "
+            "load_model reads it only with trusted=True",
+            stacklevel=2,
+        )
     return bundle
 
 
-def load_model(path):
+def load_model(path, *, trusted=False):
     """Load a :class:`ModelBundle` written by :func:`save_model`.
+
+    Parameters
+    ----------
+    path : str or path-like
+    trusted : bool, default=False
+        False reads the :mod:`skops.io` format only, building the types of
+        :data:`TRUSTED_TYPES` and those skops trusts (no code from the file
+        runs). True also builds any other type the file names, and reads
+        joblib pickles (of skmem before 0.9): only for files you trust, as
+        loading them can run any code.
 
     Raises
     ------
     ModelFileError
-        When ``path`` is missing, unreadable or holds anything but a bundle.
+        When ``path`` is missing, unreadable, holds anything but a bundle,
+        names types outside the trusted ones, or is a pickle and ``trusted``
+        is False.
     """
-    import joblib
+    import skops.io
 
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise ModelFileError(f"{path}: no such model file")
-    try:
-        bundle = joblib.load(path)
-    except Exception as exc:  # a foreign or damaged pickle raises many kinds of errors
-        raise ModelFileError(f"{path}: not a model saved by skmem ({type(exc).__name__}: {exc})") from None
+    if not zipfile.is_zipfile(path):
+        if not trusted:
+            raise ModelFileError(
+                f"{path}: not a skops model file (a pickle, or another file); a pickle can run code when "
+                "loaded: load it with trusted=True (skmem predict --trusted) only if you trust its author"
+            )
+        bundle = _load_pickle(path)
+    else:
+        try:
+            untrusted = [t for t in skops.io.get_untrusted_types(file=path) if t not in TRUSTED_TYPES]
+            if untrusted and not trusted:
+                raise ModelFileError(
+                    f"{path}: names types skmem does not trust: {', '.join(untrusted)}; "
+                    "load it with trusted=True (skmem predict --trusted) only if you trust its author"
+                )
+            bundle = skops.io.load(path, trusted=[*TRUSTED_TYPES, *untrusted])
+        except ModelFileError:
+            raise
+        except Exception as exc:  # a damaged or foreign archive raises many kinds of errors
+            raise ModelFileError(f"{path}: not a model saved by skmem ({type(exc).__name__}: {exc})") from None
     if not isinstance(bundle, ModelBundle) or not hasattr(bundle.model, "predict"):
         raise ModelFileError(f"{path}: not a model saved by skmem (holds a {type(bundle).__name__})")
-    return bundle
+    return _replace_nets(bundle, lambda item: isinstance(item, _StoredNet), _restore_net)
+
+
+def _load_pickle(path):
+    import joblib
+
+    try:
+        return joblib.load(path)
+    except Exception as exc:  # a foreign or damaged pickle raises many kinds of errors
+        raise ModelFileError(f"{path}: not a model saved by skmem ({type(exc).__name__}: {exc})") from None
