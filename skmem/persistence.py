@@ -426,8 +426,8 @@ def load_model(path, *, trusted=False):
     if not zipfile.is_zipfile(path):
         if not trusted:
             raise ModelFileError(
-                f"{path}: not a skops model file (a pickle, or another file); a pickle can run code when "
-                "loaded: load it with trusted=True (skmem predict --trusted) only if you trust its author"
+                f"{path}: not a model saved by skmem in the skops format (a pickle, or another file); a pickle can "
+                "run code when loaded: load it with trusted=True (skmem predict --trusted) only if you trust its author"
             )
         bundle = _load_pickle(path)
     else:

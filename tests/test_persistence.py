@@ -65,7 +65,7 @@ def test_a_file_that_is_not_a_bundle_is_refused(tmp_path, content):
         path.write_bytes(content)
     elif content is not None:
         joblib.dump(content, path)
-    with pytest.raises(ModelFileError, match=f"^{path}: (no such model file|not a skops model file)"):
+    with pytest.raises(ModelFileError, match=f"^{path}: (no such model file|not a model saved by skmem in the skops format)"):
         load_model(path)
     with pytest.raises(ModelFileError, match=f"^{path}: (no such model file|not a model saved by skmem)"):
         load_model(path, trusted=True)

@@ -190,7 +190,7 @@ def check_separate(outputs, inputs):
         others = [(f"the input {w}", p, t) for w, p, t in inputs]
         others += [(f"the output {w}", p, t) for w, p, t in outputs[position + 1 :]]
         for other, other_path, other_tree in others:
-            reason = overlap(path, other_path, tree=other_tree) or overlap(other_path, path, tree=tree)
+            reason = overlap(path, other_path, tree=tree, other_tree=other_tree)
             if reason:
                 raise UsageError(f"{what} {path} {reason} {other} {other_path}: an output never replaces an input")
 
@@ -280,7 +280,17 @@ def clip_paths(inputs, videos_dir=None):
 
 def clip_inputs(inputs, paths):
     """The inputs of a command reading clips, for :func:`check_separate`: each clip and each named input."""
-    return [("clip", path, False) for path in paths] + [("input", item, False) for item in inputs]
+    return [("clip", path, False) for path in paths] + [("argument", item, False) for item in inputs]
+
+
+def check_prediction_paths(args, feature_folder):
+    """``skmem predict``: its run file and cache are none of its inputs (model, captions, features or clips)."""
+    inputs = [("MODEL", args.model, False), ("--captions", args.captions, False)]
+    if feature_folder is not None:
+        inputs.append(("feature folder", feature_folder, True))
+    else:
+        inputs += clip_inputs(args.inputs, clip_paths(args.inputs, args.videos_dir))
+    check_separate([("--out", args.out, False), ("--cache", args.cache, True)], inputs)
 
 
 # -- features, labels and captions ------------------------------------------------------
