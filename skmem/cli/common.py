@@ -10,7 +10,6 @@ status 1.
 import argparse
 import ast
 import math
-import os
 from pathlib import Path
 
 from skmem.ids import clip_id
