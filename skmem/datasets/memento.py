@@ -117,16 +117,13 @@ def _read_descriptions(path, on_invalid):
 
 
 def _video_index(folder, names=("Videos", "videos")):
-    """The clips folder and ``{id: path}`` for its files (zero-padded numbers also unpadded)."""
+    """The clips folder and ``{canonical clip id: path}`` for its files (:func:`skmem.ids.clip_id`)."""
     for name in names:
         videos = os.path.join(folder, name)
         if os.path.isdir(videos):
             files = {}
             for entry in sorted(os.listdir(videos)):
-                stem = os.path.splitext(entry)[0]
-                files[stem] = os.path.join(videos, entry)
-                if stem.isdigit():
-                    files.setdefault(str(int(stem)), os.path.join(videos, entry))
+                files.setdefault(clip_id(entry), os.path.join(videos, entry))
             return videos, files
     return os.path.join(folder, "Videos"), {}
 
@@ -222,7 +219,7 @@ def load_memento10k(
         index = _video_index(videos, names=("",))[1]
     paths = []
     for video, url in zip(frame["video_id"], frame["video_url"]):
-        found = index.get(video) or (index.get(str(int(video))) if video.isdigit() else None)
+        found = index.get(clip_id(video))
         expected = os.path.basename(url.strip()) or f"{video}.mp4"
         paths.append(found or os.path.join(videos, expected))
     frame["path"] = paths
