@@ -115,3 +115,11 @@ def test_descriptor_folder_found_by_any_spelling(tmp_path):
     loader = PrecomputedFeatureLoader(kind="npy", root=tmp_path)
     X = loader.fit_transform(["0002", "clips/video1.webm", 2])
     assert X[:, 0].tolist() == [2.0, 1.0, 2.0]
+
+
+def test_mediaeval_finds_clips_by_canonical_id(tmp_path):
+    write_text(tmp_path / "ground-truth_dev-set.csv", [HEADER, "video1,0.5,30,0.5,9", "0002,0.6,30,0.6,9"])
+    for name in ("video1.webm", "video2.mp4"):
+        (tmp_path / name).write_bytes(b"x")
+    data = load_mediaeval2018(ground_truth=tmp_path / "ground-truth_dev-set.csv", sources=tmp_path)
+    assert list(data.paths) == [str(tmp_path / "video1.webm"), str(tmp_path / "video2.mp4")] and data.n_present == 2

@@ -332,10 +332,12 @@ def read_caption_file(path):
     videos = frame["video"].str.strip()
     spelling = {}
     for line, video in enumerate(videos, start=2):  # a clip may have several rows, all spelt alike
-        first_line, first = spelling.setdefault(clip_id(video) if video else "", (line, video))
-        if not video or first != video:
-            problem = "empty video" if not video else f"video {video!r} is the clip {first!r} of line {first_line}"
-            raise CommandError(f"--captions: {path}, line {line}: {problem}")
+        try:
+            first_line, first = spelling.setdefault(clip_id(video), (line, video))
+        except ValueError:
+            raise CommandError(f"--captions: {path}, line {line}: video {video!r} names no clip") from None
+        if first != video:
+            raise CommandError(f"--captions: {path}, line {line}: video {video!r} is the clip {first!r} of line {first_line}")
     return pd.Series(frame["caption"].to_numpy(), index=pd.Index(videos, name="video"), name="caption")
 
 

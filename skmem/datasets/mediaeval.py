@@ -1,5 +1,6 @@
 """MediaEval 2018 Predicting Media Memorability (VideoMem) loader."""
 
+import contextlib
 import glob
 import os
 import warnings
@@ -127,6 +128,16 @@ def join_captions(videos, captions, path):
     return pd.Series([by_id.get(key) for key in keys], index=videos.index, dtype=object)
 
 
+def _clip_paths(sources, videos):
+    """Where each clip is: the file of ``sources`` with its canonical id, else ``sources/<id as spelt>``."""
+    files = {}
+    if os.path.isdir(sources):
+        for entry in sorted(os.listdir(sources)):
+            with contextlib.suppress(ValueError):
+                files.setdefault(clip_id(entry), os.path.join(sources, entry))
+    return [files.get(clip_id(video), os.path.join(sources, video)) for video in videos]
+
+
 def _other_subset(path, subset):
     """Whether a file's name says it belongs to the other subset."""
     name, other = os.path.basename(path), _SUBSETS[1 - _SUBSETS.index(subset)]
@@ -237,7 +248,7 @@ def load_mediaeval2018(
         frame = frame.assign(**{c: np.nan for c in _COLUMNS.values()})
     frame["caption"] = None if caption_series is None else join_captions(frame["video"], caption_series, captions_path)
     sources = _sources(folder, frame["video"]) if sources is None else os.path.expanduser(os.fspath(sources))
-    frame["path"] = [os.path.join(sources, v) for v in frame["video"]]
+    frame["path"] = _clip_paths(sources, frame["video"])
     columns = ["video", "path", "present", "caption", *_COLUMNS.values()]
     arrays = {"captions": ("caption", object), **{c: (c, float) for c in _COLUMNS.values()}}
     bunch = file_bunch(frame, columns, folder, arrays, what="clips")
