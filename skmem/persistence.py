@@ -25,6 +25,8 @@ import warnings
 import zipfile
 from dataclasses import dataclass, field
 
+from skmem._networks import with_networks, without_networks
+
 __all__ = [
     "ModelBundle",
     "ModelFileError",
@@ -42,6 +44,8 @@ __all__ = [
 TRUSTED_TYPES = (
     "builtins.print",
     "functools.partial",
+    "sklearn.utils._bunch.Bunch",
+    "skmem._networks.StoredNetwork",
     "skmem.features.pooling.TemporalPooling",
     "skmem.models._base._valid_spearman",
     "skmem.models.amnet.AMNetRegressor",
@@ -55,12 +59,10 @@ TRUSTED_TYPES = (
     "skmem.models.pairwise.PairNet",
     "skmem.models.pairwise.PairwiseRanker",
     "skmem.persistence.ModelBundle",
-    "skmem.persistence._StoredNet",
     "skmem.pipelines.mean_over_locations",
     "skmem.pipelines.per_block",
     "skmem.pipelines.signed_sqrt",
     "skmem.text.CaptionVectorizer",
-    "sklearn.utils._bunch.Bunch",
     "torch.nn.modules.loss.BCEWithLogitsLoss",
     "torch.nn.modules.loss.MSELoss",
     "torch.optim.adam.Adam",
@@ -256,99 +258,6 @@ def _remove_dead_temporaries(folder, name):
                     os.remove(item.path)
 
 
-class _StoredNet:
-    """The learned state of a skorch network, as arrays: what a model file holds in place of the network.
-
-    Parameters
-    ----------
-    weights : dict
-        ``{attribute: {name: ndarray}}``: the state of each module and
-        criterion of the network (``module_``, ``criterion_``, ...).
-    history : str
-        The training history, as JSON.
-    """
-
-    def __init__(self, weights, history):
-        self.weights = weights
-        self.history = history
-
-    @classmethod
-    def of(cls, net):
-        """The stored state of the fitted skorch network ``net``."""
-        weights = {}
-        for name in net._modules + net._criteria:
-            state = getattr(net, f"{name}_").state_dict()
-            weights[f"{name}_"] = {key: value.detach().cpu().numpy() for key, value in state.items()}
-        return cls(weights, json.dumps(net.history.to_list(), default=str))
-
-    def restore(self, owner):
-        """The network of ``owner`` (a fitted skmem deep model), built by skmem and given the stored weights."""
-        import torch
-        from skorch.history import History
-
-        net = owner._build_net(None, 1, 0)
-        net.initialize()
-        for attribute, state in self.weights.items():
-            if attribute not in {f"{name}_" for name in net._modules + net._criteria}:
-                raise ModelFileError(f"stored weights of {attribute!r}, which {type(owner).__name__}'s network lacks")
-            getattr(net, attribute).load_state_dict({key: torch.from_numpy(value) for key, value in state.items()})
-        net.history = History(json.loads(self.history))
-        return net
-
-
-def _is_net(value):
-    import sys
-
-    skorch = sys.modules.get("skorch")  # no network exists unless skorch was imported
-    return skorch is not None and isinstance(value, skorch.NeuralNet)
-
-
-def _replace_nets(value, is_net, replace, seen=None):
-    """``value`` with each network ``net`` (``is_net(net)``, an attribute of ``owner``) replaced by ``replace(owner, net)``.
-
-    Only skmem and scikit-learn objects are searched, with the lists, tuples
-    and dicts they hold. Objects holding a network, and those above them,
-    are shallow copies; ``value`` itself is left unchanged.
-    """
-    seen = {} if seen is None else seen
-    if id(value) in seen:
-        return seen[id(value)]
-    result = value
-    if type(value) in (list, tuple):
-        items = [_replace_nets(item, is_net, replace, seen) for item in value]
-        if any(a is not b for a, b in zip(items, value)):
-            result = type(value)(items)
-    elif type(value) is dict:
-        items = {key: _replace_nets(item, is_net, replace, seen) for key, item in value.items()}
-        if any(items[key] is not value[key] for key in value):
-            result = items
-    elif hasattr(value, "__dict__") and not isinstance(value, type) and type(value).__module__.split(".")[0] in ("skmem", "sklearn"):
-        attributes = {
-            key: replace(value, item) if is_net(item) else _replace_nets(item, is_net, replace, seen)
-            for key, item in vars(value).items()
-        }
-        if any(attributes[key] is not item for key, item in vars(value).items()):
-            result = object.__new__(type(value))
-            result.__dict__.update(attributes)
-    seen[id(value)] = result
-    return result
-
-
-def _store_net(owner, net):
-    if not hasattr(owner, "_build_net"):
-        raise ValueError(
-            f"{type(owner).__name__} holds a skorch network that is not a skmem deep model's, "
-            "which a model file cannot store as arrays"
-        )
-    return _StoredNet.of(net)
-
-
-def _restore_net(owner, stored):
-    if not hasattr(owner, "_build_net"):
-        raise ModelFileError(f"a stored network in {type(owner).__name__}, which builds none")
-    return stored.restore(owner)
-
-
 def save_model(path, model, *, feature_config=None, inputs=(), **metadata):
     """Save a fitted ``model`` atomically as a :class:`ModelBundle` (:mod:`skops.io` format).
 
@@ -385,7 +294,7 @@ def save_model(path, model, *, feature_config=None, inputs=(), **metadata):
         if reason:
             raise ValueError(f"model file {os.fspath(path)} {reason} the input {os.fspath(item)}: not overwritten")
     bundle = ModelBundle(model, feature_config, dict(metadata), __version__)
-    stored = _replace_nets(bundle, _is_net, _store_net)
+    stored = without_networks(bundle)
     with atomic_path(path) as temporary:
         skops.io.dump(stored, temporary)
         untrusted = [t for t in skops.io.get_untrusted_types(file=temporary) if t not in TRUSTED_TYPES]
@@ -445,7 +354,10 @@ def load_model(path, *, trusted=False):
             raise ModelFileError(f"{path}: not a model saved by skmem ({type(exc).__name__}: {exc})") from None
     if not isinstance(bundle, ModelBundle) or not hasattr(bundle.model, "predict"):
         raise ModelFileError(f"{path}: not a model saved by skmem (holds a {type(bundle).__name__})")
-    return _replace_nets(bundle, lambda item: isinstance(item, _StoredNet), _restore_net)
+    try:
+        return with_networks(bundle)
+    except (ValueError, RuntimeError) as exc:  # weights of another shape or network
+        raise ModelFileError(f"{path}: a deep model's stored network does not fit it ({exc})") from None
 
 
 def _load_pickle(path):
