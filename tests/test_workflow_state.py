@@ -354,7 +354,7 @@ KNOWN_FAULTS = (
 )
 
 WORKFLOW_SETTINGS = settings(
-    max_examples=3, stateful_step_count=10, deadline=None, derandomize=True, database=None,
+    max_examples=4, stateful_step_count=12, deadline=None, derandomize=True, database=None,
     phases=[Phase.explicit, Phase.generate], report_multiple_bugs=False, suppress_health_check=list(HealthCheck),
 )
 
