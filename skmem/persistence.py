@@ -4,27 +4,71 @@ A saved model is a :class:`ModelBundle`: the fitted estimator, the feature
 configuration recorded by the feature folder it was trained on (see
 :func:`skmem.features.cache.read_config`) and a few descriptive fields. Files
 are written atomically: a temporary file in the destination folder is renamed
-into place, so an interrupted save leaves the previous file intact.
+into place, so an interrupted save leaves the previous file intact, and the
+temporaries of killed saves are removed by the next save of that file.
 
-Loading runs :func:`joblib.load`, which unpickles: only load files you trust.
+Model files are inert: :func:`save_model` writes the :mod:`skops.io` format,
+which :func:`load_model` reads without running code from the file. It builds
+only the types of :data:`TRUSTED_TYPES` (skmem's, scikit-learn's, numpy's and
+what the bundled models need) and refuses a file naming any other. The
+weights of deep models are stored as plain arrays and put back into a network
+that skmem builds itself. Files written with :func:`joblib.dump` (pickles,
+which run code when loaded) are read only with ``trusted=True``.
 """
 
 import contextlib
 import json
 import os
 import secrets
+import socket
 import warnings
+import zipfile
 from dataclasses import dataclass, field
+
+from skmem._networks import with_networks, without_networks
 
 __all__ = [
     "ModelBundle",
     "ModelFileError",
+    "TRUSTED_TYPES",
     "atomic_path",
     "check_writable",
     "config_difference",
     "load_model",
+    "overlap",
     "save_model",
 ]
+
+#: Types a model file may name besides scikit-learn's and numpy's (which
+#: :mod:`skops.io` trusts itself): those of skmem's models and pipelines.
+TRUSTED_TYPES = (
+    "builtins.print",
+    "functools.partial",
+    "sklearn.utils._bunch.Bunch",
+    "skmem._networks.StoredNetwork",
+    "skmem.features.pooling.TemporalPooling",
+    "skmem.models._base._valid_spearman",
+    "skmem.models.amnet.AMNetRegressor",
+    "skmem.models.amnet.AttentionNet",
+    "skmem.models.fusion.RankFusionRegressor",
+    "skmem.models.fusion._RankMap",
+    "skmem.models.lstm.LSTMRegressor",
+    "skmem.models.modules.AMNet",
+    "skmem.models.modules.PairScorer",
+    "skmem.models.modules.SequenceRegressor",
+    "skmem.models.pairwise.PairNet",
+    "skmem.models.pairwise.PairwiseRanker",
+    "skmem.persistence.ModelBundle",
+    "skmem.pipelines.mean_over_locations",
+    "skmem.pipelines.per_block",
+    "skmem.pipelines.signed_sqrt",
+    "skmem.text.CaptionVectorizer",
+    "torch.nn.modules.loss.BCEWithLogitsLoss",
+    "torch.nn.modules.loss.MSELoss",
+    "torch.optim.adam.Adam",
+    "torch.optim.adamw.AdamW",
+    "torch.optim.sgd.SGD",
+)
 
 
 class ModelFileError(ValueError):
@@ -107,17 +151,46 @@ def config_difference(expected, actual):
     return ", ".join(differences)
 
 
+def overlap(path, other, *, tree=False, other_tree=False):
+    """How ``path`` meets ``other`` once both are resolved (symbolic links followed), or None.
+
+    Parameters
+    ----------
+    path, other : str or path-like
+    tree, other_tree : bool, default=False
+        Whether ``path`` (``other``) is a folder whose every file counts
+        (a feature folder): a path inside it meets it.
+
+    Returns
+    -------
+    str or None
+        ``"is"`` when both resolve to one file or folder, ``"lies in"`` when
+        ``path`` is inside ``other`` (``other_tree``), ``"holds"`` when
+        ``other`` is inside ``path`` (``tree``), None otherwise.
+    """
+    a, b = (os.path.realpath(os.path.expanduser(os.fspath(p))) for p in (path, other))
+    if a == b or (os.path.exists(a) and os.path.exists(b) and os.path.samefile(a, b)):
+        return "is"
+    if other_tree and a.startswith(b.rstrip(os.sep) + os.sep):
+        return "lies in"
+    if tree and b.startswith(a.rstrip(os.sep) + os.sep):
+        return "holds"
+    return None
+
+
 @contextlib.contextmanager
 def atomic_path(path):
     """Yield a temporary path beside ``path``; it replaces ``path`` on success.
 
     The temporary file is created with the user's umask (like :func:`open`)
-    and removed when the block raises.
+    and removed when the block raises. Temporaries of ``path`` left by
+    writers that were killed (processes of this host that no longer run)
+    are removed first.
     """
     path = os.fspath(path)
     folder, name = os.path.split(os.path.abspath(path))
-    stem, suffix = os.path.splitext(name)
-    temporary = _create_temporary(folder, stem, suffix)
+    _remove_dead_temporaries(folder, name)
+    temporary = _create_temporary(folder, name)
     try:
         yield temporary
         os.replace(temporary, path)
@@ -141,20 +214,52 @@ def check_writable(path, *, what="output"):
     if not os.path.isdir(folder):
         raise NotADirectoryError(f"{what} {path}: {folder} is not an existing folder")
     try:
-        os.remove(_create_temporary(folder, "probe", ""))
+        os.remove(_create_temporary(folder, "probe"))
     except OSError as exc:
         raise PermissionError(f"{what} {path}: cannot write in {folder} ({exc.strerror})") from None
 
 
-def _create_temporary(folder, stem, suffix):
-    """Create an empty, uniquely named hidden file in ``folder``; return its path."""
-    temporary = os.path.join(folder, f".tmp-{stem}-{secrets.token_hex(6)}{suffix}")
+_TEMPORARY = ".tmp-{host}@{pid}@{token}-{name}"
+
+
+def _create_temporary(folder, name):
+    """Create an empty, uniquely named hidden file in ``folder`` for the file ``name``; return its path.
+
+    Its name records this host and process, so that a later writer can tell
+    a dead writer's leftover from a live one's file.
+    """
+    temporary = os.path.join(
+        folder, _TEMPORARY.format(host=socket.gethostname(), pid=os.getpid(), token=secrets.token_hex(6), name=name)
+    )
     os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
     return temporary
 
 
-def save_model(path, model, *, feature_config=None, **metadata):
-    """Save a fitted ``model`` atomically as a :class:`ModelBundle` (joblib).
+def _process_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_dead_temporaries(folder, name):
+    """Remove temporaries of ``name`` in ``folder`` whose writer (a process of this host) is gone."""
+    prefix, suffix = f".tmp-{socket.gethostname()}@", f"-{name}"
+    with contextlib.suppress(OSError), os.scandir(folder) as listing:
+        for item in listing:
+            if not (item.name.startswith(prefix) and item.name.endswith(suffix)):
+                continue
+            pid, _, token = item.name[len(prefix) : -len(suffix)].partition("@")
+            if pid.isdigit() and len(token) == 12 and not _process_alive(int(pid)):
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(item.path)
+
+
+def save_model(path, model, *, feature_config=None, inputs=(), **metadata):
+    """Save a fitted ``model`` atomically as a :class:`ModelBundle` (:mod:`skops.io` format).
 
     Parameters
     ----------
@@ -164,40 +269,101 @@ def save_model(path, model, *, feature_config=None, **metadata):
         The fitted estimator.
     feature_config : dict or None, default=None
         Configuration of the features it was trained on.
+    inputs : iterable of str or path-like, default=()
+        Files and folders the model was made from (features, labels, ...):
+        ``path`` may be none of them nor lie in one of the folders.
     **metadata
         Descriptive fields stored in ``ModelBundle.metadata``.
 
     Returns
     -------
     bundle : ModelBundle
+
+    Raises
+    ------
+    ValueError
+        When ``path`` is one of ``inputs`` (symbolic links followed) or lies
+        in one of their folders, naming both; nothing is written.
     """
-    import joblib
+    import skops.io
 
     from skmem import __version__
 
+    for item in inputs:
+        reason = overlap(path, item, other_tree=os.path.isdir(item))
+        if reason:
+            raise ValueError(f"model file {os.fspath(path)} {reason} the input {os.fspath(item)}: not overwritten")
     bundle = ModelBundle(model, feature_config, dict(metadata), __version__)
+    stored = without_networks(bundle)
     with atomic_path(path) as temporary:
-        joblib.dump(bundle, temporary)
+        skops.io.dump(stored, temporary)
+        untrusted = [t for t in skops.io.get_untrusted_types(file=temporary) if t not in TRUSTED_TYPES]
+    if untrusted:
+        warnings.warn(
+            f"{os.fspath(path)} names types skmem does not trust ({', '.join(untrusted)}): "
+            "load_model reads it only with trusted=True",
+            stacklevel=2,
+        )
     return bundle
 
 
-def load_model(path):
+def load_model(path, *, trusted=False):
     """Load a :class:`ModelBundle` written by :func:`save_model`.
+
+    Parameters
+    ----------
+    path : str or path-like
+    trusted : bool, default=False
+        False reads the :mod:`skops.io` format only, building the types of
+        :data:`TRUSTED_TYPES` and those skops trusts (no code from the file
+        runs). True also builds any other type the file names, and reads
+        joblib pickles (of skmem before 0.9): only for files you trust, as
+        loading them can run any code.
 
     Raises
     ------
     ModelFileError
-        When ``path`` is missing, unreadable or holds anything but a bundle.
+        When ``path`` is missing, unreadable, holds anything but a bundle,
+        names types outside the trusted ones, or is a pickle and ``trusted``
+        is False.
     """
-    import joblib
+    import skops.io
 
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise ModelFileError(f"{path}: no such model file")
-    try:
-        bundle = joblib.load(path)
-    except Exception as exc:  # a foreign or damaged pickle raises many kinds of errors
-        raise ModelFileError(f"{path}: not a model saved by skmem ({type(exc).__name__}: {exc})") from None
+    if not zipfile.is_zipfile(path):
+        if not trusted:
+            raise ModelFileError(
+                f"{path}: not a model saved by skmem in the skops format (a pickle, or another file); a pickle can "
+                "run code when loaded: load it with trusted=True (skmem predict --trusted) only if you trust its author"
+            )
+        bundle = _load_pickle(path)
+    else:
+        try:
+            untrusted = [t for t in skops.io.get_untrusted_types(file=path) if t not in TRUSTED_TYPES]
+            if untrusted and not trusted:
+                raise ModelFileError(
+                    f"{path}: names types skmem does not trust: {', '.join(untrusted)}; "
+                    "load it with trusted=True (skmem predict --trusted) only if you trust its author"
+                )
+            bundle = skops.io.load(path, trusted=[*TRUSTED_TYPES, *untrusted])
+        except ModelFileError:
+            raise
+        except Exception as exc:  # a damaged or foreign archive raises many kinds of errors
+            raise ModelFileError(f"{path}: not a model saved by skmem ({type(exc).__name__}: {exc})") from None
     if not isinstance(bundle, ModelBundle) or not hasattr(bundle.model, "predict"):
         raise ModelFileError(f"{path}: not a model saved by skmem (holds a {type(bundle).__name__})")
-    return bundle
+    try:
+        return with_networks(bundle)
+    except (ValueError, RuntimeError) as exc:  # weights of another shape or network
+        raise ModelFileError(f"{path}: a deep model's stored network does not fit it ({exc})") from None
+
+
+def _load_pickle(path):
+    import joblib
+
+    try:
+        return joblib.load(path)
+    except Exception as exc:  # a foreign or damaged pickle raises many kinds of errors
+        raise ModelFileError(f"{path}: not a model saved by skmem ({type(exc).__name__}: {exc})") from None

@@ -292,13 +292,43 @@ def _model_identity(folder, normalize):
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _stored_embedding(model_identity, caption, vector=None):
-    """The embedding store, memoised by joblib with ``vector`` ignored.
+class _EmbeddingStore:
+    """Caption embeddings of one model in a folder: arrays only, so that a store from anyone is inert.
 
-    ``call(model_identity, caption, vector=v)`` writes ``v`` under
-    ``(model_identity, caption)``; a plain call on a cached key returns it.
+    ``<folder>/skmem-embeddings/<model identity>/<sha256 of the caption>.npy``
+    holds one float32 vector, written atomically and read with
+    ``allow_pickle=False``. An entry that cannot be read as a 1-D float
+    array is treated as missing (and written again).
     """
-    return vector
+
+    def __init__(self, folder, model_identity):
+        self.folder = os.path.join(folder, "skmem-embeddings", model_identity)
+        self.writable = True
+
+    def _path(self, caption):
+        return os.path.join(self.folder, hashlib.sha256(caption.encode("utf-8")).hexdigest() + ".npy")
+
+    def get(self, caption):
+        """The stored vector of ``caption``, or None."""
+        try:
+            vector = np.load(self._path(caption), allow_pickle=False)
+        except (OSError, ValueError, EOFError):
+            return None
+        return vector if vector.ndim == 1 and vector.dtype.kind == "f" else None
+
+    def put(self, caption, vector):
+        """Store ``vector`` for ``caption`` atomically; a folder that cannot be written warns once."""
+        from skmem.persistence import atomic_path
+
+        if not self.writable:
+            return
+        try:
+            os.makedirs(self.folder, exist_ok=True)
+            with atomic_path(self._path(caption)) as temporary, open(temporary, "wb") as fh:
+                np.save(fh, np.asarray(vector, dtype=np.float32), allow_pickle=False)
+        except PermissionError as exc:
+            self.writable = False
+            warnings.warn(f"embedding store {self.folder} is not writable ({exc.strerror}); embeddings are not stored", stacklevel=4)
 
 
 @contextlib.contextmanager
@@ -350,8 +380,10 @@ class CaptionEmbedder(TransformerMixin, BaseEstimator):
         ``"auto"``: CUDA when available, else CPU.
     memory : str, path-like, joblib.Memory or None, default=None
         Where caption embeddings are stored (a folder, ``~`` expanded, or a
-        :class:`joblib.Memory`, as in ``Pipeline(memory=...)``), keyed by the
-        model (its folder, files and ``normalize``) and the caption text.
+        :class:`joblib.Memory`, as in ``Pipeline(memory=...)``, whose folder
+        is used), keyed by the model (its folder, files and ``normalize``)
+        and the caption text. The store holds plain ``.npy`` arrays, read
+        without unpickling: a store from someone else runs no code.
     verbose : int, default=0
         Progress bars while loading the model and encoding when > 0; nothing
         is printed otherwise.
@@ -447,7 +479,7 @@ class CaptionEmbedder(TransformerMixin, BaseEstimator):
         memory = check_memory(memory)
         if memory.location is None:
             return None
-        return memory.cache(_stored_embedding, ignore=["vector"])
+        return _EmbeddingStore(memory.location, self.model_identity_)
 
     def _embed(self, texts):
         """Embeddings of ``texts`` (a non-empty list), from memory, the store or the model."""
@@ -458,16 +490,15 @@ class CaptionEmbedder(TransformerMixin, BaseEstimator):
         store = self._store() if todo else None
         if store is not None:
             for text in todo:
-                if store.check_call_in_cache(self.model_identity_, text):
-                    stored = store(self.model_identity_, text)
-                    if stored is not None:
-                        vectors[text] = stored
+                stored = store.get(text)
+                if stored is not None:
+                    vectors[text] = stored
             todo = [t for t in todo if t not in vectors]
         if todo:
             for text, vector in zip(todo, self.encode(todo)):
                 vectors[text] = vector
                 if store is not None:  # written even over a damaged entry
-                    store.call(self.model_identity_, text, vector=vector)
+                    store.put(text, vector)
         return np.stack([vectors[t] for t in texts])
 
     def _grouped(self, captions):

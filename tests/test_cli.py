@@ -261,7 +261,7 @@ def test_captions_must_cover_every_labelled_clip(features, clips, tmp_path, caps
     path = tmp_path / "captions.txt"
     path.write_text("".join(f"video{i}.webm\tclip-number-{i}\n" for i in range(2, N_CLIPS + 1)))
     status, _, err = run(capsys, "cv", *labels_args(features, clips), "--captions", path, "--models", "multimodal")
-    assert status == 1 and f"--captions: {path}: no caption for 1 clip(s), e.g. video1.webm" in one_line(err)
+    assert status == 1 and f"--captions: {path}: no caption for 1 of 12 clip(s), e.g. video1.webm" in one_line(err)
     status, _, err = run(capsys, "cv", *labels_args(features, clips), "--captions", path, "--models", "ridge,multimodal")
     assert status == 1 and "--captions: read by the multimodal model only, not by ridge" in one_line(err)
     status, _, err = run(capsys, "fit", *labels_args(features, clips), "--model", "multimodal", "--out", tmp_path / "m.joblib")
@@ -344,14 +344,118 @@ def test_usage_errors_exit_with_2_and_name_the_option(argv, option, capsys):
 def test_runtime_errors_exit_with_1_and_name_the_file(features, clips, tmp_path, capsys):
     status, _, err = run(capsys, "cv", "--features", features, "--labels", tmp_path / "nope.csv", "--target", "short")
     assert status == 1 and "nope.csv" in one_line(err)
-    status, _, err = run(capsys, "cv", *labels_args(features, clips), "--set", "hidden_sise=4")
-    assert status == 1 and "--set hidden_sise" in one_line(err)
     empty = tmp_path / "empty"
     empty.mkdir()
     status, _, err = run(capsys, "cv", "--features", empty, "--labels", clips / "ground-truth.csv", "--target", "short")
     assert status == 1 and "video1" in one_line(err)
     status, _, err = run(capsys, "cv", *labels_args(features, clips), "--captions", tmp_path / "nope.txt", "--models", "multimodal")
     assert status == 1 and "--captions" in one_line(err)
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--set", "hidden_sise=4"], "--set hidden_sise: not a parameter of ridge"),
+        (["--set", "alpha=-1"], "--set: The 'alpha' parameter of Ridge must be"),
+        (["--folds", "7"], "--folds 7: 12 labelled clip(s) leave a fold of fewer than 2 clips; use --folds 6 or fewer"),
+    ],
+)
+def test_invalid_option_values_found_before_any_work_exit_with_2(features, clips, capsys, extra, message):
+    status, out, err = run(capsys, "cv", *labels_args(features, clips), "--models", "ridge", *extra)
+    assert status == 2 and message in one_line(err) and out == ""
+
+
+@pytest.mark.parametrize(
+    "argv, option",
+    [
+        (["tune", "--features", "f", "--labels", "l", "--target", "short", "--model", "ridge", "--timeout", "-1"], "--timeout"),
+        (["tune", "--features", "f", "--labels", "l", "--target", "short", "--model", "ridge", "--timeout", "nan"], "--timeout"),
+        (["cv", "--features", "f", "--labels", "l", "--target", "short", "--seed", "-1"], "--seed"),
+        (["fit", "--features", "f", "--labels", "l", "--target", "short", "--model", "ridge", "--out", "m", "--seed", "4294967296"], "--seed"),
+    ],
+)
+def test_out_of_range_numbers_are_usage_errors(argv, option, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2 and f"argument {option}" in capsys.readouterr().err
+
+
+def test_tune_refuses_a_plot_format_and_a_fold_of_one_clip_with_2(features, clips, tmp_path, capsys):
+    common = ["tune", *labels_args(features, clips), "--model", "ridge", "--trials", "1", "--storage", tmp_path / "s.log"]
+    status, _, err = run(capsys, *common, "--plot", tmp_path / "history.xyz")
+    assert status == 2 and "--plot" in one_line(err)
+    status, _, err = run(capsys, *common, "--plot", tmp_path / "h.png", "--folds", "8")
+    assert status == 2 and "--folds 8" in one_line(err)
+    assert not (tmp_path / "s.log").exists()
+
+
+# -- outputs are never inputs --------------------------------------------------------------
+
+
+def _snapshot(*folders):
+    return {p: p.read_bytes() for folder in folders for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def workspace(model, features, clips, tmp_path):
+    """Copies of the labels, features and model, and a link to the labels."""
+    shutil.copy(clips / "ground-truth.csv", tmp_path / "ground-truth.csv")
+    shutil.copytree(features, tmp_path / "features")
+    shutil.copy(model, tmp_path / "m.joblib")
+    (tmp_path / "link.csv").symlink_to(tmp_path / "ground-truth.csv")
+    (tmp_path / "linked-features").symlink_to(tmp_path / "features")
+    return tmp_path
+
+
+def _data(w):
+    return ["--features", w / "features", "--labels", w / "ground-truth.csv", "--target", "short"]
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (lambda w, c: ["predict", w / "m.joblib", w / "features", "--out", w / "m.joblib"], "--out {w}/m.joblib is the input MODEL"),
+        (lambda w, c: ["cv", *_data(w), "--csv", w / "ground-truth.csv"], "--csv {w}/ground-truth.csv is the input --labels"),
+        (lambda w, c: ["cv", *_data(w), "--csv", w / "link.csv"], "--csv {w}/link.csv is the input --labels"),
+        (lambda w, c: ["cv", *_data(w), "--csv", w / "r.csv", "--json", w / "r.csv"], "--csv {w}/r.csv is the output --json"),
+        (lambda w, c: ["fit", *_data(w), "--model", "ridge", "--out", w / "ground-truth.csv"], "--out {w}/ground-truth.csv is the input --labels"),
+        (lambda w, c: ["fit", *_data(w), "--model", "ridge", "--out", w / "linked-features" / "video1.webm.npy"], "lies in the input --features"),
+        (lambda w, c: ["tune", *_data(w), "--model", "ridge", "--plot", w / "link.csv"], "--plot {w}/link.csv is the input --labels"),
+        (lambda w, c: ["tune", *_data(w), "--model", "ridge", "--storage", w / "ground-truth.csv"], "--storage {w}/ground-truth.csv is the input --labels"),
+        (lambda w, c: ["tune", *_data(w), "--model", "ridge", "--storage", w / "s.db", "--out", w / "s.db"], "--out {w}/s.db is the output --storage"),
+        (lambda w, c: ["predict", w / "m.joblib", c, "--out", c / "video1.webm"], "--out {c}/video1.webm is the input clip"),
+        (lambda w, c: ["predict", w / "m.joblib", w / "features", "--out", w / "features" / "x.npy"], "lies in the input feature folder"),
+        (lambda w, c: ["predict", w / "m.joblib", c, "--cache", c, "--out", w / "run.csv"], "--cache {c} holds the input clip"),
+        (lambda w, c: ["extract", c, "--out", c, "--backbone", "resnet18"], "--out {c} holds the input clip"),
+    ],
+)
+def test_an_output_that_is_an_input_is_refused_with_2_naming_both(workspace, clips, capsys, argv, message):
+    before = _snapshot(workspace, clips)
+    status, out, err = run(capsys, *argv(workspace, clips))
+    assert status == 2 and message.format(w=workspace, c=clips) in one_line(err), err
+    assert _snapshot(workspace, clips) == before
+
+
+def test_captions_join_labels_by_canonical_id(features, clips, tmp_path, capsys):
+    labels = pd.read_csv(clips / "ground-truth.csv")
+    stems = [v.removesuffix(".webm") for v in labels["video"]]
+    captions = tmp_path / "captions.csv"
+    pd.DataFrame({"video": stems, "caption": ["a clip"] * len(stems)}).to_csv(captions, index=False)
+    status, _, _ = run(capsys, "cv", *labels_args(features, clips), "--captions", captions, "--folds", "3", "--models", "multimodal")
+    assert status == 0
+    pd.DataFrame({"video": [stems[0], labels["video"][0]], "caption": ["a", "b"]}).to_csv(captions, index=False)
+    status, _, err = run(capsys, "cv", *labels_args(features, clips), "--captions", captions, "--models", "multimodal")
+    assert status == 1 and f"line 3: video '{labels['video'][0]}' is the clip '{stems[0]}' of line 2" in one_line(err)
+
+
+def test_a_pickled_model_is_loaded_only_with_trusted(model, features, tmp_path, capsys):
+    from skmem.persistence import load_model
+
+    joblib.dump(load_model(model), tmp_path / "old.joblib")
+    status, _, err = run(capsys, "predict", tmp_path / "old.joblib", features, "--out", tmp_path / "run.csv")
+    assert status == 1 and "--trusted" in one_line(err) and not (tmp_path / "run.csv").exists()
+    status, _, _ = run(capsys, "predict", tmp_path / "old.joblib", features, "--out", tmp_path / "run.csv", "--trusted")
+    assert status == 0 and len(pd.read_csv(tmp_path / "run.csv", header=None)) == N_CLIPS
 
 
 def test_module_entry_point_reports_errors_without_traceback(tmp_path):

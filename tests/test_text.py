@@ -1,3 +1,4 @@
+import hashlib
 import importlib.util
 import pickle
 
@@ -235,7 +236,7 @@ def test_memory_embeds_each_caption_once_across_folds_and_runs(tmp_path, countin
 def test_damaged_store_entries_are_embedded_again(tmp_path, counting, embedder):
     captions = ["a red car", "a blue car"]
     counting(memory=tmp_path / "store", device="cpu").fit(captions)
-    entries = sorted((tmp_path / "store").rglob("output.pkl"))
+    entries = sorted((tmp_path / "store").rglob("*.npy"))
     assert len(entries) == 2
     for entry in entries:  # a crash while writing, or a damaged disk
         entry.write_bytes(entry.read_bytes()[:10])
@@ -293,3 +294,27 @@ def test_memory_folder_expands_the_home_directory(tmp_path, monkeypatch, countin
     counting.encoded.clear()
     counting(memory="~/embeddings", device="cpu").fit_transform(["a red car"])
     assert counting.encoded == []
+
+
+class _Payload:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (str(self.marker), "w"))
+
+
+def test_embedding_store_holds_arrays_and_never_unpickles(tmp_path):
+    from skmem.text import _EmbeddingStore
+
+    store = _EmbeddingStore(str(tmp_path), "model-digest")
+    store.put("a red car", np.arange(3, dtype=np.float64))
+    entries = sorted(tmp_path.rglob("*"))
+    assert [p.name for p in entries if p.is_file()] == [f"{hashlib.sha256(b'a red car').hexdigest()}.npy"]
+    vector = store.get("a red car")
+    assert vector.dtype == np.float32 and vector.tolist() == [0.0, 1.0, 2.0]
+    assert store.get("a blue car") is None
+    hostile = np.empty(1, dtype=object)
+    hostile[0] = _Payload(tmp_path / "marker")
+    np.save(store._path("a blue car"), hostile, allow_pickle=True)  # a store from someone else
+    assert store.get("a blue car") is None and not (tmp_path / "marker").exists()

@@ -56,9 +56,9 @@ skmem("cv", "--features", features, "--labels", labels, "--target", "short", "--
 # draws its history, ``--out`` saves the refitted best model.
 skmem("tune", "--features", features, "--labels", labels, "--target", "short", "--model", "svr", "--trials", "10",
       "--storage", os.path.join(work, "study.db"), "--plot", os.path.join(work, "history.png"),
-      "--out", os.path.join(work, "svr.joblib"))
+      "--out", os.path.join(work, "svr.skops"))
 skmem("fit", "--features", features, "--labels", labels, "--target", "short", "--model", "ridge",
-      "--out", os.path.join(work, "ridge.joblib"))
+      "--out", os.path.join(work, "ridge.skops"))
 
 # %%
 # Predict new clips
@@ -67,7 +67,7 @@ skmem("fit", "--features", features, "--labels", labels, "--target", "short", "-
 # features with the settings the model was trained on, then writes one
 # ``video,score`` line per clip: a MediaEval run file.
 run = os.path.join(work, "run.csv")
-skmem("predict", os.path.join(work, "svr.joblib"), new_clips, "--out", run, "--jobs", "0")
+skmem("predict", os.path.join(work, "svr.skops"), new_clips, "--out", run, "--jobs", "0")
 predicted = pd.read_csv(run, header=None, names=["video", "score"])
 truth = pd.read_csv(os.path.join(new_clips, "ground-truth.csv")).set_index("video")
 rho = spearman_score(truth.loc[predicted["video"], "short-term_memorability"], predicted["score"])

@@ -8,7 +8,8 @@ writes its main result atomically and before any optional extra (a plot).
 
 Exit status: 0 on success; 1 on an expected failure, reported in one line
 naming the file, row or option (``extract`` also when a clip failed, unless
-``--keep-going``); 2 on a usage error; 130 when interrupted.
+``--keep-going``); 2 on a usage error (an invalid option value, or an output
+that is also an input); 130 when interrupted.
 """
 
 import argparse
@@ -16,9 +17,9 @@ import sys
 import warnings
 
 from skmem.cli import cv, demo, extract, fit, predict, tune
-from skmem.cli.common import CommandError
+from skmem.cli.common import CommandError, UsageError
 
-__all__ = ["main", "build_parser", "CommandError"]
+__all__ = ["main", "build_parser", "CommandError", "UsageError"]
 
 COMMANDS = (demo, extract, cv, tune, fit, predict)
 
@@ -43,6 +44,9 @@ def main(argv=None):
     warnings.formatwarning = _one_line_warning
     try:
         return args.handler(args)
+    except UsageError as exc:
+        print(f"skmem {args.command}: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
     except (CommandError, ValueError, OSError) as exc:  # the documented errors of skmem, sklearn and the OS
         message = " ".join(str(exc).split())
         print(f"skmem {args.command}: error: {message}", file=sys.stderr)

@@ -1,15 +1,19 @@
 """What the commands share: argument types, input resolution, data loading.
 
-Argument types raise :class:`argparse.ArgumentTypeError` (a usage error, exit
-status 2, naming the option); everything else raises :class:`CommandError` or
-a library error, reported in one line with exit status 1.
+Argument types raise :class:`argparse.ArgumentTypeError`, and checks of
+option values made before any work raise :class:`UsageError` (a usage error,
+exit status 2, naming the option); everything else raises
+:class:`CommandError` or a library error, reported in one line with exit
+status 1.
 """
 
 import argparse
 import ast
+import math
 from pathlib import Path
 
-from skmem.persistence import check_writable
+from skmem.ids import clip_id
+from skmem.persistence import check_writable, overlap
 
 MODELS = ("ridge", "svr", "lstm", "amnet", "pairwise", "multimodal")
 TARGETS = {"short": "short_term", "long": "long_term"}
@@ -18,6 +22,10 @@ VIDEO_EXTENSIONS = frozenset({".webm", ".mp4", ".avi", ".mov", ".mkv", ".m4v", "
 
 class CommandError(Exception):
     """An expected failure, reported in one line with exit status 1."""
+
+
+class UsageError(CommandError):
+    """An invalid option value or combination, found before any work: exit status 2, naming the option."""
 
 
 # -- argument types -------------------------------------------------------------
@@ -55,6 +63,28 @@ def auto_or_int_at_least(minimum):
         return text if text == "auto" else parse_int(text)
 
     return parse
+
+
+def positive_float(text):
+    """A finite number > 0 (seconds, ...)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text!r}")
+    return value
+
+
+def seed(text):
+    """A random seed: an integer in [0, 2**32 - 1] (what numpy accepts)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"expected an integer in [0, 4294967295], got {text!r}")
+    return value
 
 
 def jobs(text):
@@ -111,7 +141,7 @@ def add_data_options(parser):
         help="captions of the clips, read by the multimodal model: a MediaEval captions .txt or a CSV with video,caption columns",
     )
     parser.add_argument("--target", required=True, choices=tuple(TARGETS), help="short- or long-term memorability")
-    parser.add_argument("--seed", type=int, default=0, help="random seed of the folds and models (default: 0)")
+    parser.add_argument("--seed", type=seed, default=0, help="random seed of the folds and models (default: 0)")
     parser.add_argument("--device", type=device, default="auto", help="device of the deep models (default: auto)")
     parser.add_argument(
         "--set", dest="overrides", type=assignment, action="append", default=[], metavar="NAME=VALUE",
@@ -131,6 +161,50 @@ def check_outputs(**paths):
                 check_writable(path, what=f"--{option.replace('_', '-')}")
             except OSError as exc:
                 raise CommandError(str(exc)) from None
+
+
+def check_separate(outputs, inputs):
+    """Refuse an output that is an input, lies in an input folder, holds an input, or is another output.
+
+    Paths are compared resolved (``os.path.realpath``: symbolic links
+    followed), so a link to the labels, or a path through a linked folder,
+    is the labels.
+
+    Parameters
+    ----------
+    outputs, inputs : list of (str, path or None, bool)
+        ``(what, path, tree)``: ``what`` names the option in the message;
+        ``tree`` marks a folder whose every file is read or written (a
+        feature folder), so that any path inside it overlaps. None paths are
+        skipped.
+
+    Raises
+    ------
+    UsageError
+        Naming both options and paths.
+    """
+    outputs = [o for o in outputs if o[1] is not None]
+    inputs = [i for i in inputs if i[1] is not None]
+    for position, (what, path, tree) in enumerate(outputs):
+        others = [(f"the input {w}", p, t) for w, p, t in inputs]
+        others += [(f"the output {w}", p, t) for w, p, t in outputs[position + 1 :]]
+        for other, other_path, other_tree in others:
+            reason = overlap(path, other_path, tree=tree, other_tree=other_tree)
+            if reason:
+                raise UsageError(f"{what} {path} {reason} {other} {other_path}: an output never replaces an input")
+
+
+def data_inputs(args):
+    """The inputs of :func:`add_data_options`, for :func:`check_separate`."""
+    return [("--labels", args.labels, False), ("--features", args.features, True), ("--captions", args.captions, False)]
+
+
+def check_folds(folds, n_clips, option="--folds"):
+    """Every fold of ``folds`` shuffled folds over ``n_clips`` clips holds at least 2 clips (else exit 2)."""
+    if n_clips < 2 * folds:
+        most = n_clips // 2
+        hint = f"use {option} {most} or fewer" if most >= 2 else "label more clips"
+        raise UsageError(f"{option} {folds}: {n_clips} labelled clip(s) leave a fold of fewer than 2 clips; {hint}")
 
 
 def check_inputs(args, models):
@@ -196,10 +270,26 @@ def clip_paths(inputs, videos_dir=None):
         else:
             paths.append(path)
     seen = {}
-    for path in paths:  # features and run-file rows are named by the clip's file name
-        if seen.setdefault(path.name, path) != path:
-            raise CommandError(f"two clips share the name {path.name!r}: {seen[path.name]} and {path}")
+    for path in paths:  # run-file rows and labels name clips by their canonical id
+        first = seen.setdefault(clip_id(path), path)
+        if first != path:
+            raise CommandError(f"two clips have the id {clip_id(path)!r}: {first} and {path}")
     return paths
+
+
+def clip_inputs(inputs, paths):
+    """The inputs of a command reading clips, for :func:`check_separate`: each clip and each named input."""
+    return [("clip", path, False) for path in paths] + [("argument", item, False) for item in inputs]
+
+
+def check_prediction_paths(args, feature_folder):
+    """``skmem predict``: its run file and cache are none of its inputs (model, captions, features or clips)."""
+    inputs = [("MODEL", args.model, False), ("--captions", args.captions, False)]
+    if feature_folder is not None:
+        inputs.append(("feature folder", feature_folder, True))
+    else:
+        inputs += clip_inputs(args.inputs, clip_paths(args.inputs, args.videos_dir))
+    check_separate([("--out", args.out, False), ("--cache", args.cache, True)], inputs)
 
 
 # -- features, labels and captions ------------------------------------------------------
@@ -239,17 +329,28 @@ def read_caption_file(path):
     missing = {"video", "caption"} - set(frame.columns)
     if missing:
         raise CommandError(f"--captions: {path}: missing column(s) {sorted(missing)}; found {list(frame.columns)}")
-    return pd.Series(frame["caption"].to_numpy(), index=pd.Index(frame["video"].str.strip(), name="video"), name="caption")
+    videos = frame["video"].str.strip()
+    spelling = {}
+    for line, video in enumerate(videos, start=2):  # a clip may have several rows, all spelt alike
+        try:
+            first_line, first = spelling.setdefault(clip_id(video), (line, video))
+        except ValueError:
+            raise CommandError(f"--captions: {path}, line {line}: video {video!r} names no clip") from None
+        if first != video:
+            raise CommandError(f"--captions: {path}, line {line}: video {video!r} is the clip {first!r} of line {first_line}")
+    return pd.Series(frame["caption"].to_numpy(), index=pd.Index(videos, name="video"), name="caption")
 
 
 def caption_column(path, names):
-    """The caption of each clip of ``names`` (all its captions joined), in that order."""
-    captions = read_caption_file(path)
-    grouped = captions.dropna().groupby(level=0).agg(" ".join)
-    missing = [n for n in names if n not in grouped.index]
+    """The caption of each clip of ``names`` (all its captions joined), in that order, matched by canonical id."""
+    captions = read_caption_file(path).dropna()
+    grouped = captions.groupby([clip_id(video) for video in captions.index]).agg(" ".join)
+    missing = [n for n in names if clip_id(n) not in grouped.index]
     if missing:
-        raise CommandError(f"--captions: {path}: no caption for {len(missing)} clip(s), e.g. {missing[0]}")
-    return grouped.loc[list(names)].to_numpy(dtype=object)
+        raise CommandError(
+            f"--captions: {path}: no caption for {len(missing)} of {len(names)} clip(s), e.g. {missing[0]}"
+        )
+    return grouped.loc[[clip_id(n) for n in names]].to_numpy(dtype=object)
 
 
 def model_input(features, captions):
@@ -295,7 +396,23 @@ def apply_overrides(models, overrides):
                 model.set_params(**{key: value})
                 used = True
         if not used:
-            raise CommandError(f"--set {name}: not a parameter of {', '.join(models)}")
+            raise UsageError(f"--set {name}: not a parameter of {', '.join(models)}")
+
+
+def check_parameters(models):
+    """Validate each model's parameters (those of ``--set`` included) before any work; exit 2 naming ``--set``."""
+    from sklearn.pipeline import Pipeline
+
+    from skmem._params import InvalidParameterError
+
+    for model in models.values():
+        steps = [step for _, step in model.steps] if isinstance(model, Pipeline) else [model]
+        for step in steps:
+            if hasattr(step, "_validate_params"):
+                try:
+                    step._validate_params()
+                except InvalidParameterError as exc:
+                    raise UsageError(f"--set: {exc}") from None
 
 
 def build_models(names, X, args):
@@ -315,4 +432,5 @@ def build_models(names, X, args):
         else:
             models[name] = pipelines.make_model(name, X.ndim, random_state=args.seed, device=args.device)
     apply_overrides(models, args.overrides)
+    check_parameters(models)
     return models

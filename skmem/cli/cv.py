@@ -3,8 +3,8 @@
 import json
 
 from skmem.cli.common import (
-    MODELS, CommandError, add_data_options, build_models, check_inputs, check_outputs, int_at_least, jobs, load_dataset,
-    model_list,
+    MODELS, add_data_options, build_models, check_folds, check_inputs, check_outputs, check_separate, data_inputs,
+    int_at_least, jobs, load_dataset, model_list,
 )
 
 
@@ -34,10 +34,10 @@ def run(args):
     from skmem.persistence import atomic_path
 
     check_inputs(args, args.models)
+    check_separate([("--csv", args.csv, False), ("--json", args.json, False)], data_inputs(args))
     check_outputs(csv=args.csv, json=args.json)
     X, y, _, _ = load_dataset(args)
-    if len(y) < args.folds:
-        raise CommandError(f"--folds {args.folds}: only {len(y)} labelled clips")
+    check_folds(args.folds, len(y))
     models = build_models(args.models, X, args)
     result = cross_validation_table(models, X, y, cv=args.folds, random_state=args.seed, n_jobs=args.jobs)
     print(f"{len(y)} clips, {args.target}-term memorability, {args.folds}-fold cross-validation (shuffled, seed {args.seed})")

@@ -5,7 +5,8 @@ import warnings
 from pathlib import Path
 
 from skmem.cli.common import (
-    CommandError, auto_or_int_at_least, check_outputs, clip_paths, device, int_at_least, weights,
+    CommandError, auto_or_int_at_least, check_outputs, check_separate, clip_inputs, clip_paths, device, int_at_least,
+    weights,
 )
 
 TAGS_CACHE = "tags"
@@ -141,6 +142,7 @@ def run(args):
     from skmem.video import FrameSampler
 
     paths = clip_paths(args.inputs, args.videos_dir)
+    check_separate([("--out", args.out, True)], [*clip_inputs(args.inputs, paths), ("--tag-labels", args.tag_labels, False)])
     if args.tag_labels is not None and not Path(args.tag_labels).is_file():
         raise CommandError(f"--tag-labels: {args.tag_labels}: no such file")
     if args.scheduler is not None and args.shards is None:

@@ -6,7 +6,8 @@ import tempfile
 from pathlib import Path
 
 from skmem.cli.common import (
-    CommandError, auto_or_int_at_least, caption_column, check_outputs, clip_paths, device, load_features, model_input,
+    CommandError, auto_or_int_at_least, caption_column, check_outputs, check_prediction_paths, clip_paths, device,
+    load_features, model_input,
 )
 from skmem.cli.extract import failure_reason, run_extraction
 
@@ -30,6 +31,11 @@ def add_parser(commands):
     parser.add_argument("--videos-dir", default=None, metavar="DIR", help="folder the CSV's video names are in")
     parser.add_argument("--device", type=device, default="auto", help="device for feature extraction (default: auto)")
     parser.add_argument("--jobs", type=auto_or_int_at_least(0), default="auto", help="decoding worker processes (default: auto)")
+    parser.add_argument(
+        "--trusted", action="store_true",
+        help="also load a model file that is a pickle (joblib, older skmem) or names types skmem does not trust: "
+        "loading it can run any code, so only for files whose author you trust",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -81,10 +87,11 @@ def run(args):
     from skmem.features.precomputed import feature_index
     from skmem.persistence import load_model
 
+    check_prediction_paths(args, feature_folder(args.inputs))
     check_outputs(out=args.out)
     if args.captions is not None and not Path(args.captions).is_file():
         raise CommandError(f"--captions: {args.captions}: no such file")
-    bundle = load_model(args.model)
+    bundle = load_model(args.model, trusted=args.trusted)
     trained_with_captions = bundle.metadata.get("captions", False)
     if trained_with_captions != (args.captions is not None):
         need = "needs" if trained_with_captions else "was fitted without"

@@ -3,9 +3,10 @@
 from pathlib import Path
 
 from skmem.cli.common import (
-    MODELS, CommandError, add_data_options, build_models, check_inputs, check_outputs, int_at_least, jobs, load_dataset,
+    MODELS, CommandError, UsageError, add_data_options, build_models, check_folds, check_inputs, check_outputs,
+    check_separate, data_inputs, int_at_least, jobs, load_dataset, positive_float,
 )
-from skmem.cli.fit import bundle_metadata
+from skmem.cli.fit import bundle_metadata, input_paths
 
 
 def add_parser(commands):
@@ -18,12 +19,21 @@ def add_parser(commands):
     parser.add_argument("--overwrite-study", action="store_true",
                         help="delete the stored study of that name (made from other data, folds or search space) and start again")
     parser.add_argument("--folds", type=int_at_least(2), default=5, help="shuffled folds, seeded by --seed (those of 'skmem cv')")
-    parser.add_argument("--timeout", type=float, default=None, help="seconds after which no new trial starts")
+    parser.add_argument("--timeout", type=positive_float, default=None, help="seconds after which no new trial starts")
     parser.add_argument("--jobs", type=jobs, default=1, help="trials run at once (default: 1)")
     parser.add_argument("--no-pruning", dest="pruning", action="store_false", help="run every trial to the end")
     parser.add_argument("--plot", default="optimization-history.png", metavar="PNG", help="optimisation-history plot")
-    parser.add_argument("--out", default=None, metavar="MODEL", help="also save the refitted best model (joblib)")
+    parser.add_argument("--out", default=None, metavar="MODEL", help="also save the refitted best model (skops format, as 'skmem fit')")
     parser.set_defaults(handler=run)
+
+
+def storage_file(storage):
+    """The file of a ``--storage`` kept in a file (a path or a ``sqlite:///`` URL), or None."""
+    if storage is None:
+        return None
+    if storage.startswith("sqlite:///"):
+        return storage[len("sqlite:///") :] or None
+    return None if "://" in storage else storage
 
 
 def check_plot_format(path):
@@ -32,7 +42,7 @@ def check_plot_format(path):
 
     formats = Figure().canvas.get_supported_filetypes()
     if Path(path).suffix.lstrip(".").lower() not in formats:
-        raise CommandError(f"--plot {path}: not an image format matplotlib writes ({', '.join(sorted(formats))})")
+        raise UsageError(f"--plot {path}: not an image format matplotlib writes ({', '.join(sorted(formats))})")
 
 
 def save_figure(figure, path):
@@ -58,9 +68,14 @@ def run(args):
     from skmem.tuning import plot_history, study_summary, tune
 
     check_inputs(args, [args.model])
+    storage = storage_file(args.storage)
+    check_separate(
+        [("--out", args.out, False), ("--plot", args.plot, False), ("--storage", storage, False)], data_inputs(args)
+    )
     check_outputs(out=args.out, plot=args.plot)
     check_plot_format(args.plot)
     X, y, names, config = load_dataset(args)
+    check_folds(args.folds, len(y))
     model = build_models([args.model], X, args)[args.model]
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
@@ -82,7 +97,7 @@ def run(args):
     for name, value in summary["best_params"].items():
         print(f"  {name} = {value!r}")
     if args.out:
-        save_model(args.out, best, feature_config=config, **bundle_metadata(args))
+        save_model(args.out, best, feature_config=config, inputs=input_paths(args), **bundle_metadata(args))
         print(f"best model refitted on {len(y)} clips -> {args.out}")
     save_figure(plot_history(study).figure, args.plot)
     print(f"optimisation history -> {args.plot}")

@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 
 from skmem._validation import check_choice
+from skmem.ids import clip_id
 
 ON_INVALID = ("raise", "warn")
 
@@ -49,21 +50,29 @@ class InvalidRows:
 def check_ids(ids, lines, column, invalid):
     """Stripped ids and a mask of the rows to keep (not empty, not a repeat of an earlier row).
 
-    Empty ids and repeated ids are reported to ``invalid`` (an :class:`InvalidRows`);
-    under ``"warn"`` those rows are dropped and the first occurrence kept.
+    Ids are compared by :func:`skmem.ids.clip_id`, so ``video1`` and
+    ``video1.webm`` (or ``1``, ``0001``, ``x/video1.webm``) are one clip.
+    Empty ids and repeated clips are reported to ``invalid`` (an
+    :class:`InvalidRows`), naming both lines and spellings; under ``"warn"``
+    those rows are dropped and the first occurrence kept.
     """
     ids = [str(i).strip() for i in ids]
     keep = np.ones(len(ids), dtype=bool)
     first = {}
     for row, (value, line) in enumerate(zip(ids, lines)):
-        if not value:
-            invalid.report(line, f"empty {column}")
+        try:
+            key = clip_id(value)
+        except ValueError:
+            invalid.report(line, f"empty {column}" if not value else f"{column} {value!r} names no clip")
             keep[row] = False
-        elif value in first:
-            invalid.report(line, f"{column} {value!r} already listed on line {first[value]}")
+            continue
+        if key in first:
+            first_line, first_value = first[key]
+            same = "already listed" if value == first_value else f"is the clip {first_value!r} already listed"
+            invalid.report(line, f"{column} {value!r} {same} on line {first_line}")
             keep[row] = False
         else:
-            first[value] = line
+            first[key] = (line, value)
     return ids, keep
 
 

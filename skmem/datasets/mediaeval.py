@@ -1,5 +1,6 @@
 """MediaEval 2018 Predicting Media Memorability (VideoMem) loader."""
 
+import contextlib
 import glob
 import os
 import warnings
@@ -11,6 +12,7 @@ from skmem._validation import check_choice
 from skmem.datasets._checks import InvalidRows, check_ids, check_numbers
 from skmem.datasets._features import join_features
 from skmem.datasets._files import csv_columns, file_bunch, read_csv_records, text_lines
+from skmem.ids import clip_id
 
 __all__ = ["load_mediaeval2018", "read_ground_truth", "read_captions"]
 
@@ -105,6 +107,35 @@ def read_captions(path, *, on_invalid="raise"):
         )
         series[broken] = None
     return series
+
+
+def join_captions(videos, captions, path):
+    """The caption of each clip of ``videos``, matched by canonical id (:func:`skmem.ids.clip_id`).
+
+    ``captions`` is indexed by the ids the captions file spells
+    (:func:`read_captions` refuses two spellings of one clip). Clips without
+    a caption line get None, with one warning naming ``path`` and how many.
+    """
+    by_id = {clip_id(video): caption for video, caption in captions.items()}
+    keys = [clip_id(video) for video in videos]
+    absent = [video for video, key in zip(videos, keys) if key not in by_id]
+    if absent:
+        shown = ", ".join(repr(v) for v in absent[:3]) + (", ..." if len(absent) > 3 else "")
+        warnings.warn(
+            f"{path}: no caption for {len(absent)} of {len(keys)} clip(s) ({shown}); their caption is missing",
+            stacklevel=3,
+        )
+    return pd.Series([by_id.get(key) for key in keys], index=videos.index, dtype=object)
+
+
+def _clip_paths(sources, videos):
+    """Where each clip is: the file of ``sources`` with its canonical id, else ``sources/<id as spelt>``."""
+    files = {}
+    if os.path.isdir(sources):
+        for entry in sorted(os.listdir(sources)):
+            with contextlib.suppress(ValueError):
+                files.setdefault(clip_id(entry), os.path.join(sources, entry))
+    return [files.get(clip_id(video), os.path.join(sources, video)) for video in videos]
 
 
 def _other_subset(path, subset):
@@ -215,13 +246,9 @@ def load_mediaeval2018(
     else:
         frame = pd.DataFrame({"video": pd.Series(caption_series.index, dtype=object)})
         frame = frame.assign(**{c: np.nan for c in _COLUMNS.values()})
-    if caption_series is None:
-        frame["caption"] = None
-    else:
-        mapped = frame["video"].map(caption_series).astype(object)
-        frame["caption"] = mapped.where(mapped.notna(), None)
+    frame["caption"] = None if caption_series is None else join_captions(frame["video"], caption_series, captions_path)
     sources = _sources(folder, frame["video"]) if sources is None else os.path.expanduser(os.fspath(sources))
-    frame["path"] = [os.path.join(sources, v) for v in frame["video"]]
+    frame["path"] = _clip_paths(sources, frame["video"])
     columns = ["video", "path", "present", "caption", *_COLUMNS.values()]
     arrays = {"captions": ("caption", object), **{c: (c, float) for c in _COLUMNS.values()}}
     bunch = file_bunch(frame, columns, folder, arrays, what="clips")

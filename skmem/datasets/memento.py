@@ -2,6 +2,7 @@
 
 import glob
 import os
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -10,6 +11,7 @@ from skmem._validation import check_choice
 from skmem.datasets._checks import InvalidRows, check_ids, check_numbers
 from skmem.datasets._features import join_features
 from skmem.datasets._files import csv_columns, file_bunch, read_csv_records
+from skmem.ids import clip_id
 
 __all__ = ["load_memento10k"]
 
@@ -75,7 +77,7 @@ def _read_scores(path, on_invalid):
 
 
 def _read_descriptions(path, on_invalid):
-    """Captions per video id, from wide (``description_<k>``) or long (``description``) CSVs."""
+    """Captions per canonical clip id, from wide (``description_<k>``) or long (``description``) CSVs."""
     header, records = read_csv_records(path)
     lines = [line for line, _ in records]
     invalid = InvalidRows(path, on_invalid)
@@ -88,18 +90,23 @@ def _read_descriptions(path, on_invalid):
         ids, keep = check_ids(cells["video_id"], lines, "video_id", invalid)
         rows = zip(*(cells[c] for c in wide))
         captions = {
-            video: tuple(c.strip() for c in row if c.strip())
+            clip_id(video): tuple(c.strip() for c in row if c.strip())
             for video, row, kept in zip(ids, rows, keep)
             if kept
         }
     elif "description" in header:
         cells = csv_columns(path, header, records, ("video_id", "description"))
-        captions = {}
+        captions, spelling = {}, {}
         for line, video, text in zip(lines, cells["video_id"], cells["description"]):
             if not video.strip():
                 invalid.report(line, "empty video_id")
                 continue
-            texts = captions.setdefault(video.strip(), [])
+            key = clip_id(video)
+            first_line, first = spelling.setdefault(key, (line, video.strip()))
+            if first != video.strip():
+                invalid.report(line, f"video_id {video.strip()!r} is the clip {first!r} of line {first_line}")
+                continue
+            texts = captions.setdefault(key, [])
             if text.strip():
                 texts.append(text.strip())
         captions = {video: tuple(texts) for video, texts in captions.items()}
@@ -110,16 +117,13 @@ def _read_descriptions(path, on_invalid):
 
 
 def _video_index(folder, names=("Videos", "videos")):
-    """The clips folder and ``{id: path}`` for its files (zero-padded numbers also unpadded)."""
+    """The clips folder and ``{canonical clip id: path}`` for its files (:func:`skmem.ids.clip_id`)."""
     for name in names:
         videos = os.path.join(folder, name)
         if os.path.isdir(videos):
             files = {}
             for entry in sorted(os.listdir(videos)):
-                stem = os.path.splitext(entry)[0]
-                files[stem] = os.path.join(videos, entry)
-                if stem.isdigit():
-                    files.setdefault(str(int(stem)), os.path.join(videos, entry))
+                files.setdefault(clip_id(entry), os.path.join(videos, entry))
             return videos, files
     return os.path.join(folder, "Videos"), {}
 
@@ -198,7 +202,15 @@ def load_memento10k(
     else:
         frame = pd.DataFrame({"video_id": pd.Series(list(captions), dtype=object), "video_url": ""})
         frame = frame.assign(**{c: np.nan for c in _SCORE_COLUMNS.values()})
-    frame["captions"] = pd.Series([captions.get(v, ()) for v in frame["video_id"]], dtype=object)
+    keys = [clip_id(v) for v in frame["video_id"]]
+    absent = [v for v, key in zip(frame["video_id"], keys) if key not in captions]
+    if descriptions and absent:
+        shown = ", ".join(repr(v) for v in absent[:3]) + (", ..." if len(absent) > 3 else "")
+        warnings.warn(
+            f"{descriptions}: no description for {len(absent)} of {len(keys)} clip(s) ({shown}); their captions are empty",
+            stacklevel=2,
+        )
+    frame["captions"] = pd.Series([captions.get(key, ()) for key in keys], dtype=object)
     frame["caption"] = ["\n".join(c) for c in frame["captions"]]
     if videos is None:
         videos, index = _video_index(folder)
@@ -207,7 +219,7 @@ def load_memento10k(
         index = _video_index(videos, names=("",))[1]
     paths = []
     for video, url in zip(frame["video_id"], frame["video_url"]):
-        found = index.get(video) or (index.get(str(int(video))) if video.isdigit() else None)
+        found = index.get(clip_id(video))
         expected = os.path.basename(url.strip()) or f"{video}.mp4"
         paths.append(found or os.path.join(videos, expected))
     frame["path"] = paths

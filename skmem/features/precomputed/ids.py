@@ -1,14 +1,13 @@
-"""Clip ids: the forms a user may give, and the key they are matched by."""
+"""Clip ids: the forms a user may give, matched by the canonical id of :mod:`skmem.ids`."""
 
 import numbers
 import os
-import re
 
 import numpy as np
 
-__all__ = ["ClipIndex", "as_ids", "clip_key"]
+from skmem.ids import clip_id
 
-_NUMBER = re.compile(r"[0-9]+")
+__all__ = ["ClipIndex", "as_ids", "clip_key"]
 
 
 def _file_name(item, row):
@@ -27,7 +26,7 @@ def _file_name(item, row):
 
 
 def clip_key(item, row=0):
-    """The name a clip is matched by: its file stem, a bare number ``N`` read as ``videoN``.
+    """The canonical id a clip is matched by (:func:`skmem.ids.clip_id`), naming ``row`` in errors.
 
     ``video10``, ``video10.webm``, ``10``, ``"0010"`` and ``/data/video10.webm``
     all give ``"video10"``.
@@ -43,9 +42,10 @@ def clip_key(item, row=0):
     TypeError
         When ``item`` is not a clip id or path.
     """
-    name = _file_name(item, row)
-    stem = os.path.splitext(name)[0] or name
-    return f"video{int(stem)}" if _NUMBER.fullmatch(stem) else stem
+    try:
+        return clip_id(item)
+    except (TypeError, ValueError):
+        raise TypeError(f"X row {row}: expected a clip id or path, got {item!r}") from None
 
 
 def as_ids(X):
