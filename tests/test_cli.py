@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from _read_only import read_only_run
+
 from skmem.cli import main
 from skmem.datasets import make_memorability_videos
 from skmem.features.cache import CONFIG_FILE, cache_entries
@@ -240,12 +242,13 @@ def test_fit_checks_its_output_before_training(features, clips, tmp_path, capsys
         assert status == 1 and f"--out {out}" in one_line(err) and message in err and stdout == ""
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders; the not-a-folder case above covers it")
-def test_fit_refuses_a_read_only_output_folder(features, clips, tmp_path, capsys):
+def test_fit_refuses_a_read_only_output_folder(features, clips, tmp_path):
     folder = tmp_path / "ro"
-    folder.mkdir(mode=0o500)
-    status, _, err = run(capsys, "fit", *labels_args(features, clips), "--model", "ridge", "--out", folder / "m.joblib")
-    assert status == 1 and "cannot write" in one_line(err)
+    folder.mkdir()
+    argv = ["fit", *labels_args(features, clips), "--model", "ridge", "--out", folder / "m.skops"]
+    result = read_only_run(folder, [sys.executable, "-m", "skmem", *map(str, argv)], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1 and "cannot write" in one_line(result.stderr), result.stderr
+    assert os.listdir(folder) == []
 
 
 def test_a_missing_label_names_the_file_and_row(features, clips, tmp_path, capsys):

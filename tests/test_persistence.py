@@ -1,11 +1,13 @@
 """Saving and loading model bundles: provenance, atomic writes, refusing foreign files."""
 
 import os
+import sys
 
 import joblib
 import numpy as np
 import pytest
 import skops.io
+from _read_only import read_only_run
 from sklearn.linear_model import Ridge
 
 from skmem.features.cache import FeatureConfigError
@@ -101,12 +103,12 @@ def test_check_writable_names_the_bad_location(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["file"]  # the probe is gone
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders; the not-a-folder cases cover the check")
 def test_check_writable_refuses_a_read_only_folder(tmp_path):
     folder = tmp_path / "ro"
-    folder.mkdir(mode=0o500)
-    with pytest.raises(PermissionError, match="cannot write"):
-        check_writable(folder / "m.joblib")
+    folder.mkdir()
+    probe = f"from skmem.persistence import check_writable; check_writable({str(folder / 'm.skops')!r})"
+    result = read_only_run(folder, [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and "PermissionError" in result.stderr and "cannot write" in result.stderr
 
 
 class _Payload:
