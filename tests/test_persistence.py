@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from sklearn.linear_model import Ridge
 
-from skmem.features.cache import FeatureConfigError
+from skmem.features.store import FeatureConfigError
 from skmem.persistence import ModelBundle, ModelFileError, atomic_path, check_writable, load_model, save_model
 
 CONFIG = {"backbone": "resnet18", "weights": "random:0", "layer": None, "sampler": {"n_frames": 2, "size": 224}}

@@ -11,6 +11,7 @@ import time
 import numpy as np
 import pytest
 from _extract_worker import featurizer
+from _extract_worker import store_files as cache_entries
 
 from skmem import FrameSampler, PrecomputedFeatureLoader
 from skmem.features.store import CONFIG_FILE, FORMAT_VERSION, FeatureConfigError, FeatureStore, read_config
@@ -30,12 +31,6 @@ def reference(clips):
 
 def temporaries(folder):
     return os.listdir(os.path.join(folder, "tmp"))
-
-
-def cache_entries(folder):
-    """``{clip file name: file of its layer output}`` of a store."""
-    with FeatureStore(folder) as store:
-        return {os.path.basename(e.path): e.file("pooled") for e in store.entries()}
 
 
 def test_config_is_recorded_and_read(clips, tmp_path):

@@ -114,8 +114,11 @@ def extra_outputs(folder, wanted=()):
     """
     from skmem.features.store import read_config
 
-    recorded = tuple((read_config(folder) or {}).get("extra_outputs", ()))
-    return recorded if set(wanted) <= set(recorded) else tuple(wanted)
+    recorded = read_config(folder) if Path(folder).is_dir() else None
+    if recorded is None:
+        return tuple(wanted)
+    recorded = tuple(recorded.get("extra_outputs", ()))
+    return recorded if set(wanted) <= set(recorded) else ()
 
 
 def tag_captioner(featurizer, labels=None):
@@ -149,6 +152,11 @@ def run(args):
         raise CommandError("--scheduler: give --shards too (how many tasks to split the clips into)")
     sampler = FrameSampler(n_frames=args.frames, on_error="warn")
     extras = extra_outputs(args.out, ("logits",) if args.tags else ())
+    if args.tags and "logits" not in extras:
+        raise CommandError(
+            f"--tags: {args.out} holds features extracted without --tags (its entries hold no class scores); "
+            "extract into a new folder with --tags"
+        )
     featurizer = CNNFeaturizer(
         backbone=args.backbone, weights=args.weights, layer=args.layer, extra_outputs=extras,
         batch_size=args.batch_size, device=args.device, sampler=sampler, cache_dir=args.out, n_workers=args.jobs,
