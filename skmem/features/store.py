@@ -495,7 +495,8 @@ class FeatureStore:
 
         ``item`` is a clip path (with a folder part: found by its identity,
         as it is now) or an id in any spelling (``video1``, ``video1.webm``,
-        ``1``), found by its canonical id.
+        ``1``), found by its canonical id; where the id names several clips,
+        a file name (``a.webm``) picks the clip of that name.
 
         Raises
         ------
@@ -520,6 +521,9 @@ class FeatureStore:
         by_path = {}
         for found in rows:
             by_path.setdefault(found[4], found)
+        if len(by_path) > 1 and text is not None:  # a file name tells clips of one stem apart
+            named = {path: found for path, found in by_path.items() if os.path.basename(path) == os.path.basename(text)}
+            by_path = named or by_path
         if len(by_path) > 1:
             raise ValueError(
                 f"X row {row}: {item!r} names {len(by_path)} clips of the feature store {self.directory} "
