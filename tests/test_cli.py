@@ -221,6 +221,30 @@ def test_predict_from_videos_refuses_to_leave_out_a_broken_clip_unless_keep_goin
     assert len(pd.read_csv(run_file, header=None)) == N_CLIPS
 
 
+def test_predict_with_a_read_only_cache_serves_its_entries_and_computes_the_rest(model, features, clips, tmp_path):
+    from test_store import read_only_run
+
+    store = tmp_path / "store"
+    shutil.copytree(features, store)
+    with_stray = tmp_path / "clips"
+    with_stray.mkdir()
+    for i in (1, 2):
+        shutil.copy(clips / f"video{i}.webm", with_stray)
+    np.save(with_stray / "video9.npy", np.zeros(3))  # a stray array: a clip folder stays a clip folder
+    run_file = tmp_path / "run.csv"
+    command = ["-m", "skmem", "predict", str(model), str(with_stray), "--cache", str(store), "--out", str(run_file),
+               "--device", "cpu", "--jobs", "0"]
+    try:
+        result = read_only_run(store, command, tmp_path / "unused", capture_output=True, text=True)
+    finally:
+        os.chmod(store, 0o755)
+    assert result.returncode == 0, result.stderr
+    assert "not writable" in result.stderr and "video9.npy" in result.stderr
+    rows = pd.read_csv(run_file, header=None, names=["video", "score"])
+    assert sorted(rows["video"]) == ["video1.webm", "video2.webm"]
+    assert sorted(os.listdir(store)) == sorted(os.listdir(features))
+
+
 def test_predict_quotes_a_clip_name_with_a_comma(model, features, clips, tmp_path, capsys):
     shutil.copy(clips / "video1.webm", tmp_path / "clip, one.webm")
     folder = tmp_path / "features"

@@ -184,20 +184,20 @@ def test_files_follow_the_umask(clips, tmp_path):
     assert len(modes) == 3 and set(modes.values()) == {0o640}  # configuration, index, one entry
 
 
-def read_only_run(cache, clips, report):
-    """Run the worker on ``cache`` mounted read-only (root: a private read-only bind mount)."""
+def read_only_run(cache, arguments, report, **options):
+    """Run Python with ``arguments`` on ``cache`` mounted read-only (root: a private read-only bind mount)."""
     env = {**os.environ, "SKMEM_TEST_REPORT": str(report)}
-    command = [sys.executable, WORKER, str(cache), *clips]
+    command = [sys.executable, *arguments]
     if os.geteuid() != 0:
         os.chmod(cache, 0o555)
-        return subprocess.run(command, env=env, timeout=300)
+        return subprocess.run(command, env=env, timeout=300, **options)
     if shutil.which("unshare") is None:
         pytest.skip("running as root, where only a read-only mount makes a folder unwritable, and unshare is missing")
     probe = subprocess.run(["unshare", "-m", "mount", "--bind", "-o", "ro", str(cache), str(cache)], capture_output=True)
     if probe.returncode != 0:
         pytest.skip(f"running as root and cannot mount a read-only folder here: {probe.stderr.decode().strip()}")
     script = 'mount --bind -o ro "$1" "$1" && shift && exec "$@"'
-    return subprocess.run(["unshare", "-m", "sh", "-c", script, "sh", str(cache), *command], env=env, timeout=300)
+    return subprocess.run(["unshare", "-m", "sh", "-c", script, "sh", str(cache), *command], env=env, timeout=300, **options)
 
 
 def test_read_only_cache_with_a_corrupt_entry_computes_in_memory_with_one_warning(clips, reference, tmp_path):
@@ -208,7 +208,7 @@ def test_read_only_cache_with_a_corrupt_entry_computes_in_memory_with_one_warnin
         fh.truncate(100)
     report = tmp_path / "report.npy"
     try:
-        assert read_only_run(cache, clips, report).returncode == 0
+        assert read_only_run(cache, [WORKER, str(cache), *clips], report).returncode == 0
     finally:
         os.chmod(cache, 0o755)
     np.testing.assert_allclose(np.load(report), reference, rtol=1e-4, atol=1e-5)
