@@ -4,7 +4,7 @@ For each size N (10², 10⁴, 10⁵ entries) a store is filled in bulk with N
 entries of tiny arrays (one transaction, files written without the per-entry
 fsync), then ``--clips`` new clips (real, empty files: only their identity
 matters) are timed through the miss path (``load`` finds nothing, ``save``
-writes the entry) and then the hit path (``load``). Peak memory is the
+writes the entry) and then the hit path (``load``, the best of three passes). Peak memory is the
 process's peak resident size over the timed part (``VmHWM``, reset before).
 
 With ``--legacy PATH`` (the previous ``skmem/features/cache.py``, e.g. from
@@ -86,15 +86,18 @@ def time_store(root, n, clips):
         if store.load(clip, {"pooled": ARRAY.shape}) is None:
             store.save(clip, {"pooled": ARRAY})
     missed = time.perf_counter()
-    hits = sum(store.load(clip, {"pooled": ARRAY.shape}) is not None for clip in clips)
-    done = time.perf_counter()
+    hit_seconds = []
+    for _ in range(3):  # the best of three passes: the first follows the misses' writeback
+        begin = time.perf_counter()
+        hits = sum(store.load(clip, {"pooled": ARRAY.shape}) is not None for clip in clips)
+        hit_seconds.append(time.perf_counter() - begin)
     assert hits == len(clips) and len(store) == n + len(clips)
     store.close()
     return {
         "entries": n,
         "open_ms": 1e3 * (opened - start),
         "miss_ms_per_clip": 1e3 * (missed - opened) / len(clips),
-        "hit_ms_per_clip": 1e3 * (done - missed) / len(clips),
+        "hit_ms_per_clip": 1e3 * min(hit_seconds) / len(clips),
         "peak_mib": peak_mib(),
     }
 
