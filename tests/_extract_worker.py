@@ -14,7 +14,7 @@ import warnings
 import numpy as np
 
 from skmem import CNNFeaturizer, FrameSampler
-from skmem.features.store import FeatureStore
+from skmem.features.store import FeatureStore, is_store
 
 
 def featurizer(cache_dir, **params):
@@ -36,7 +36,7 @@ def featurizer(cache_dir, **params):
 
 def store_files(folder, output="pooled"):
     """``{clip file name: file of its output}`` of every entry of the feature store ``folder``."""
-    if not os.path.isfile(os.path.join(folder, "skmem-store.json")):
+    if not is_store(folder):
         return {}
     with FeatureStore(folder) as store:
         return {os.path.basename(entry.path): entry.file(output) for entry in store.entries()}
