@@ -362,18 +362,17 @@ class FeatureStore:
         if self.writable:
             try:
                 index = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
-                with index:
-                    index.execute("BEGIN IMMEDIATE")
-                    index.executescript(_SCHEMA)
+                index.executescript(_SCHEMA)
                 self._index = index
                 return
             except sqlite3.OperationalError as exc:
                 if "readonly" not in str(exc) and "unable to open" not in str(exc):
                     raise
                 self._read_only(f"{path}: {exc}")
-        if os.path.isfile(path):
+        if os.path.isfile(path):  # a reader that can write may roll back a killed writer's journal
+            mode = "rw" if os.access(self.directory, os.W_OK) and os.access(path, os.W_OK) else "ro"
             self._index = sqlite3.connect(
-                f"file:{quote(path)}?mode=ro", uri=True, timeout=BUSY_TIMEOUT, isolation_level=None,
+                f"file:{quote(path)}?mode={mode}", uri=True, timeout=BUSY_TIMEOUT, isolation_level=None,
                 check_same_thread=False,
             )
 
