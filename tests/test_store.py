@@ -236,3 +236,38 @@ def test_a_folder_of_another_configuration_or_of_the_old_format_is_refused(tmp_p
             with pytest.raises(FeatureConfigError, match=r"format 2.*skmem extract CLIPS --out NEW_FOLDER"):
                 attempt()
     assert sorted(os.listdir(tmp_path / "old")) == ["skmem-cache.json", "video1.webm__0123456789abcdef.npy"]
+
+
+def test_lookups_go_through_the_index_never_a_folder_listing(tmp_path, monkeypatch):
+    clips = []
+    for i in range(30):
+        clips.append(tmp_path / "clips" / f"clip{i}.webm")
+        clips[-1].parent.mkdir(exist_ok=True)
+        clips[-1].write_bytes(b"%d" % i)
+    listings = []
+    scandir, listdir = os.scandir, os.listdir
+    monkeypatch.setattr(os, "scandir", lambda *a: listings.append(a) or scandir(*a))
+    monkeypatch.setattr(os, "listdir", lambda *a: listings.append(a) or listdir(*a))
+    store = FeatureStore(tmp_path / "store", {"backbone": "x"})
+    opened = len(listings)  # the old-format check of a new folder, the leftover temporaries
+    for i, clip in enumerate(clips):
+        assert store.load(clip, {"pooled": (2,)}) is None
+        store.save(clip, {"pooled": np.full(2, i, np.float32)})
+    assert [store.load(clip, {"pooled": (2,)})["pooled"][0] for clip in clips] == list(range(30))
+    assert len(listings) == opened <= 2
+
+
+def test_the_documented_layout_is_readable_with_sqlite_and_numpy(tmp_path):
+    import sqlite3
+
+    clip = tmp_path / "0007.webm"
+    clip.write_bytes(b"a clip")
+    with FeatureStore(tmp_path / "store", {"backbone": "x"}) as store:
+        store.save(clip, {"pooled": np.ones((2, 3), np.float32), "logits": np.zeros((2, 5), np.float32)})
+    index = sqlite3.connect(f"file:{tmp_path / 'store' / 'index.sqlite'}?mode=ro", uri=True)
+    ((clip_id, path, digest, outputs),) = index.execute("SELECT clip_id, path, digest, outputs FROM entries")
+    assert (clip_id, path, json.loads(outputs)) == ("video7", os.path.realpath(clip), ["pooled", "logits"])
+    shapes = {name: np.load(tmp_path / "store" / "entries" / digest[:2] / f"{digest}.{name}.npy").shape
+              for name in json.loads(outputs)}
+    assert shapes == {"pooled": (2, 3), "logits": (2, 5)}
+    assert json.loads((tmp_path / "store" / CONFIG_FILE).read_text()) == {"backbone": "x", "format_version": FORMAT_VERSION}
