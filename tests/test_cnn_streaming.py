@@ -262,3 +262,10 @@ def test_a_daemonic_process_decodes_in_threads(clips, reference, tmp_path):
         stats = pool.apply(_sharded_in_a_daemonic_process, (str(tmp_path), clips[:3]))
     assert stats["misses"] == 3
     np.testing.assert_allclose(featurizer(tmp_path).transform(clips[:3]), reference[:3], rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("outputs,message", [(("nolayer",), r"\['nolayer'\] is not a layer of resnet18"),
+                                              (("../x",), r"output name '\.\./x'")])
+def test_bad_extra_outputs_are_named(outputs, message):
+    with pytest.raises(ValueError, match=message):
+        featurizer(None, extra_outputs=outputs)
