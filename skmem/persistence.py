@@ -2,7 +2,7 @@
 
 A saved model is a :class:`ModelBundle`: the fitted estimator, the feature
 configuration recorded by the feature folder it was trained on (see
-:func:`skmem.features.cache.read_config`) and a few descriptive fields. Files
+:func:`skmem.features.store.read_config`) and a few descriptive fields. Files
 are written atomically: a temporary file in the destination folder is renamed
 into place, so an interrupted save leaves the previous file intact, and the
 temporaries of killed saves are removed by the next save of that file.
@@ -104,7 +104,7 @@ class ModelBundle:
         ----------
         config : dict or None
             Configuration of the features about to be scored (e.g.
-            :func:`skmem.features.cache.read_config` of their folder).
+            :func:`skmem.features.store.read_config` of their folder).
         source : str, default="features"
             Names the features in the messages.
 
@@ -115,7 +115,7 @@ class ModelBundle:
             When only one side records a configuration, a warning says that
             it cannot be checked.
         """
-        from skmem.features.cache import FeatureConfigError
+        from skmem.features.store import FeatureConfigError
 
         if self.feature_config is None or config is None:
             if self.feature_config is not config:

@@ -13,7 +13,7 @@ import re
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils.validation import check_is_fitted
 from torchvision.models import get_model_weights
 
@@ -80,7 +80,9 @@ class TagCaptioner(TransformerMixin, BaseEstimator):
 
     Every frame goes through the backbone (a
     :class:`~skmem.features.cnn.CNNFeaturizer` with ``layer="logits"``, so
-    sampling, streaming and the per-clip cache work the same); its class probabilities are averaged over
+    sampling, streaming and the per-clip store work the same), or the class
+    scores of a given ``featurizer`` are reused (one decode and one forward
+    pass give its features and the tags); its class probabilities are averaged over
     the clip's frames and the ``top_k`` most probable labels, in order, become
     the caption (``"egyptian cat, tabby, tiger cat"``). Averaging
     probabilities rather than counting per-frame votes keeps how confident the
@@ -123,10 +125,19 @@ class TagCaptioner(TransformerMixin, BaseEstimator):
     sampler : FrameSampler or None, default=None
         When given, ``transform`` takes clip paths.
     cache_dir : str, path-like or None, default=None
-        Per-clip cache of the class scores (needs ``sampler``; the layout of
-        :class:`CNNFeaturizer`): a clip already there is tagged without
-        building the network. With attributes, the pooled features go to its
-        ``pooled`` subfolder.
+        Per-clip store of the class scores (needs ``sampler``; see
+        :mod:`skmem.features.store`): a clip already there is tagged without
+        building the network. With attributes, the pooled features are
+        stored in the same entries.
+    featurizer : CNNFeaturizer or None, default=None
+        Take the class scores (its ``"logits"`` output: ``layer`` or
+        ``extra_outputs``) and, with attributes, the pooled features
+        (``"pooled"``) from a clone of this featurizer, with its sampler and
+        store, instead of a featurizer of its own: a clip it has stored is
+        tagged from its store, without decoding. ``backbone``, ``weights``,
+        ``sampler``, ``cache_dir``, ``batch_size``, ``device``,
+        ``n_workers`` and ``random_state`` are then its own, and the ones
+        given here are ignored.
     batch_size : int or "auto", default="auto"
     device : str, default="auto"
     n_workers : int or "auto", default="auto"
@@ -138,9 +149,8 @@ class TagCaptioner(TransformerMixin, BaseEstimator):
     Attributes
     ----------
     featurizer_ : CNNFeaturizer
-        The fitted featurizer of the class scores (``layer="logits"``).
-    attribute_featurizer_ : CNNFeaturizer or None
-        The fitted featurizer of the pooled features, with attributes.
+        The fitted featurizer of the class scores (``"logits"``) and, with
+        attributes, of the pooled features (``"pooled"``), from one pass.
     attribute_matrix_ : ndarray of shape (n_attributes, D) or None
     labels_ : list of str
         Class names, as words.
@@ -166,6 +176,7 @@ class TagCaptioner(TransformerMixin, BaseEstimator):
         "attribute_labels": [str, os.PathLike, None],
         "sampler": [HasMethods(["sample_clip"]), None],
         "cache_dir": [str, os.PathLike, None],
+        "featurizer": [HasMethods(["transform_outputs", "fit"]), None],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "device": [str],
         "n_workers": [Interval(numbers.Integral, 0, None, closed="left"), StrOptions({"auto"})],
@@ -186,6 +197,7 @@ class TagCaptioner(TransformerMixin, BaseEstimator):
         attribute_labels=None,
         sampler=None,
         cache_dir=None,
+        featurizer=None,
         batch_size="auto",
         device="auto",
         n_workers="auto",
@@ -202,22 +214,34 @@ class TagCaptioner(TransformerMixin, BaseEstimator):
         self.attribute_labels = attribute_labels
         self.sampler = sampler
         self.cache_dir = cache_dir
+        self.featurizer = featurizer
         self.batch_size = batch_size
         self.device = device
         self.n_workers = n_workers
         self.random_state = random_state
         self.verbose = verbose
 
-    def _featurizer(self, fitted, layer, cache_dir):
-        """``fitted`` refitted with the current settings (keeping its network), or a new featurizer."""
+    def _featurizer(self, fitted):
+        """The fitted featurizer of the class scores (and pooled features, with attributes)."""
+        outputs = ["logits"] + (["pooled"] if self.attribute_weights is not None else [])
+        if self.featurizer is not None:
+            featurizer = clone(self.featurizer).fit()
+            missing = [name for name in outputs if name not in featurizer.outputs_]
+            if missing:
+                raise ValueError(
+                    f"featurizer computes {featurizer.outputs_}, not {missing}: give it "
+                    f"extra_outputs={tuple(featurizer.extra_outputs) + tuple(missing)!r}"
+                )
+            return featurizer
         params = dict(
             backbone=self.backbone,
             weights=self.weights,
-            layer=layer,
+            layer="logits",
+            extra_outputs=tuple(outputs[1:]),
             batch_size=self.batch_size,
             device=self.device,
             sampler=self.sampler,
-            cache_dir=cache_dir,
+            cache_dir=self.cache_dir,
             n_workers=self.n_workers,
             random_state=self.random_state,
             verbose=self.verbose,
@@ -228,32 +252,30 @@ class TagCaptioner(TransformerMixin, BaseEstimator):
     def fit(self, X=None, y=None):
         """Check the settings and read the labels; no weights are read, nothing is learned."""
         self._validate_params()
-        if get_backbone(self.backbone).head is None:
+        backbone = self.backbone if self.featurizer is None else self.featurizer.backbone
+        if get_backbone(backbone).head is None:
             raise ValueError(
-                f"backbone={self.backbone!r} has no classifier to take labels from; "
+                f"backbone={backbone!r} has no classifier to take labels from; "
                 "use an ImageNet backbone or a Places365 checkpoint"
             )
         if (self.attribute_weights is None) != (self.attribute_labels is None):
             raise ValueError("attribute_weights and attribute_labels go together: give both or neither")
-        featurizer = self._featurizer(getattr(self, "featurizer_", None), "logits", self.cache_dir)
+        featurizer = self._featurizer(getattr(self, "featurizer_", None))
         n_classes = featurizer.n_classes_
         if self.labels is not None:
             path = os.path.abspath(self.labels)
             labels = _check_count(read_labels(path), n_classes, path, "classes")
         elif featurizer.weights_id_.startswith("file:"):
             raise ValueError(
-                f"weights={os.fspath(self.weights)!r} is a checkpoint of a {n_classes}-class network: "
+                f"weights={os.fspath(featurizer.weights)!r} is a checkpoint of a {n_classes}-class network: "
                 "pass labels=<its label file> (e.g. categories_places365.txt)"
             )
         else:
             names = get_model_weights(featurizer.backbone_spec_.builder).DEFAULT.meta["categories"]
             labels = _check_count([label_words(n) for n in names], n_classes, "ImageNet categories", "classes")
-        pooled = getattr(self, "attribute_featurizer_", None)
-        self.attribute_featurizer_ = self.attribute_matrix_ = self.attribute_labels_ = None
+        self.attribute_matrix_ = self.attribute_labels_ = None
         if self.attribute_weights is not None:
-            pooled_dir = None if self.cache_dir is None else os.path.join(self.cache_dir, "pooled")
-            self.attribute_featurizer_ = self._featurizer(pooled, None, pooled_dir)
-            self.attribute_matrix_ = self._read_attribute_matrix(self.attribute_featurizer_.n_features_out_)
+            self.attribute_matrix_ = self._read_attribute_matrix(featurizer.output_shapes_["pooled"][-1])
             path = os.path.abspath(self.attribute_labels)
             self.attribute_labels_ = _check_count(
                 read_labels(path), len(self.attribute_matrix_), path, "attribute weight rows"
@@ -276,16 +298,19 @@ class TagCaptioner(TransformerMixin, BaseEstimator):
             )
         return matrix.astype(np.float32)
 
-    def _per_frame(self, featurizer, X):
-        """``(n, T, D)`` outputs of ``featurizer`` (images count as one frame)."""
-        out = featurizer.transform(X)
-        return out[:, None] if out.ndim == 2 else out
+    def _per_frame(self, X):
+        """``{output: (n, T, D)}`` of the featurizer, from one pass (images count as one frame)."""
+        outputs = self.featurizer_.transform_outputs(X)
+        return {name: out[:, None] if out.ndim == 2 else out for name, out in outputs.items()}
+
+    @staticmethod
+    def _probabilities(logits):
+        return torch.softmax(torch.from_numpy(logits), dim=-1).mean(dim=1).numpy()
 
     def tag_probabilities(self, X):
         """Class probabilities averaged over each clip's frames, ``(n, n_classes)``."""
         check_is_fitted(self, "labels_")
-        logits = torch.from_numpy(self._per_frame(self.featurizer_, X))
-        return torch.softmax(logits, dim=-1).mean(dim=1).numpy()
+        return self._probabilities(self._per_frame(X)["logits"])
 
     def transform(self, X):
         """One caption per clip.
@@ -303,12 +328,13 @@ class TagCaptioner(TransformerMixin, BaseEstimator):
             that failed to decode).
         """
         check_is_fitted(self, "labels_")
-        probabilities = self.tag_probabilities(X)
-        self.failed_paths_ = list(self.featurizer_.failed_paths_) if self.sampler is not None else []
+        outputs = self._per_frame(X)
+        probabilities = self._probabilities(outputs["logits"])
+        self.failed_paths_ = list(self.featurizer_.failed_paths_) if self.featurizer_.sampler is not None else []
         failed = np.isin(as_paths(X), self.failed_paths_) if self.failed_paths_ else np.zeros(len(probabilities), bool)
         attributes = None
-        if self.attribute_featurizer_ is not None:
-            attributes = self._per_frame(self.attribute_featurizer_, X).mean(axis=1) @ self.attribute_matrix_.T
+        if self.attribute_matrix_ is not None:
+            attributes = outputs["pooled"].mean(axis=1) @ self.attribute_matrix_.T
         captions = np.empty(len(probabilities), dtype=object)
         for i, scores in enumerate(probabilities):
             words = [] if failed[i] else self._words(scores, self.labels_, floor=self.min_probability)

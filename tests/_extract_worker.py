@@ -14,6 +14,7 @@ import warnings
 import numpy as np
 
 from skmem import CNNFeaturizer, FrameSampler
+from skmem.features.store import FeatureStore, is_store
 
 
 def featurizer(cache_dir, **params):
@@ -31,6 +32,14 @@ def featurizer(cache_dir, **params):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         return CNNFeaturizer("resnet18", **settings).fit()
+
+
+def store_files(folder, output="pooled"):
+    """``{clip file name: file of its output}`` of every entry of the feature store ``folder``."""
+    if not is_store(folder):
+        return {}
+    with FeatureStore(folder) as store:
+        return {os.path.basename(entry.path): entry.file(output) for entry in store.entries()}
 
 
 def kill_inside_save(at):

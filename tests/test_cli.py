@@ -16,12 +16,13 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
+from _extract_worker import store_files as cache_entries
 
 from _read_only import read_only_run
 
 from skmem.cli import main
 from skmem.datasets import make_memorability_videos
-from skmem.features.cache import CONFIG_FILE, cache_entries
+from skmem.features.store import CONFIG_FILE
 
 N_CLIPS = 12
 pytestmark = pytest.mark.filterwarnings("ignore:.*random weights:UserWarning")
@@ -111,14 +112,30 @@ def test_extract_checks_inputs_and_output_before_building_the_network(clips, tmp
     assert status == 1 and "--out" in one_line(err) and "not a folder" in err
 
 
-def test_extract_tags_writes_a_caption_file_usable_by_cv(features, clips, capsys):
-    out = features  # the features are cached: only the tags are computed
-    status, _, _ = run(capsys, "extract", clips / "ground-truth.csv", "--out", out, *FEATURES, "--tags")
+def test_extract_tags_decodes_and_runs_the_network_once_per_clip(features, clips, tmp_path, capsys, monkeypatch):
+    from skmem import CNNFeaturizer, FrameSampler
+
+    decoded, forwarded = [], []
+    decode, preprocess = FrameSampler.decode, CNNFeaturizer.preprocess
+    monkeypatch.setattr(FrameSampler, "decode", lambda self, path: decoded.append(path) or decode(self, path))
+    monkeypatch.setattr(CNNFeaturizer, "preprocess", lambda self, b, d: forwarded.append(len(b)) or preprocess(self, b, d))
+    out = tmp_path / "tagged"
+    status, _, _ = run(capsys, "extract", clips / "ground-truth.csv", "--out", out, *FEATURES, "--jobs", "0", "--tags")
     assert status == 0
+    assert sorted(map(str, decoded)) == sorted(str(clips / f"video{i}.webm") for i in range(1, N_CLIPS + 1))
+    assert sum(forwarded) == 2 * N_CLIPS  # 2 frames per clip, through the network once
     with open(out / "captions.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert sorted(r["video"] for r in rows) == sorted(f"video{i}.webm" for i in range(1, N_CLIPS + 1))
     assert all(len(r["caption"].split(", ")) == 10 for r in rows)  # the top 10 ImageNet labels
+    np.testing.assert_allclose(  # the same features as a plain extraction
+        np.load(cache_entries(out)["video3.webm"]), np.load(cache_entries(features)["video3.webm"]), rtol=1e-5
+    )
+    assert np.load(cache_entries(out, "logits")["video3.webm"]).shape == (2, 1000)
+    status, _, _ = run(capsys, "extract", clips / "video1.webm", "--out", out, *FEATURES)  # extended without --tags
+    assert status == 0 and len(cache_entries(out, "logits")) == N_CLIPS
+    status, _, err = run(capsys, "extract", clips / "video1.webm", "--out", features, *FEATURES, "--tags")
+    assert status == 1 and "extract into a new folder with --tags" in one_line(err)
     status, out_text, _ = run(
         capsys, "cv", *labels_args(out, clips), "--captions", out / "captions.csv", "--models", "multimodal", "--folds", "3"
     )
@@ -204,6 +221,30 @@ def test_predict_from_videos_refuses_to_leave_out_a_broken_clip_unless_keep_goin
     status, _, err = run(capsys, "predict", model, clips, "--cache", features, "--out", run_file, "--device", "cpu", "--keep-going")
     assert status == 0 and "broken.webm" in err
     assert len(pd.read_csv(run_file, header=None)) == N_CLIPS
+
+
+def test_predict_with_a_read_only_cache_serves_its_entries_and_computes_the_rest(model, features, clips, tmp_path):
+    from test_store import read_only_run
+
+    store = tmp_path / "store"
+    shutil.copytree(features, store)
+    with_stray = tmp_path / "clips"
+    with_stray.mkdir()
+    for i in (1, 2):
+        shutil.copy(clips / f"video{i}.webm", with_stray)
+    np.save(with_stray / "video9.npy", np.zeros(3))  # a stray array: a clip folder stays a clip folder
+    run_file = tmp_path / "run.csv"
+    command = ["-m", "skmem", "predict", str(model), str(with_stray), "--cache", str(store), "--out", str(run_file),
+               "--device", "cpu", "--jobs", "0"]
+    try:
+        result = read_only_run(store, command, tmp_path / "unused", capture_output=True, text=True)
+    finally:
+        os.chmod(store, 0o755)
+    assert result.returncode == 0, result.stderr
+    assert "not writable" in result.stderr and "video9.npy" in result.stderr
+    rows = pd.read_csv(run_file, header=None, names=["video", "score"])
+    assert sorted(rows["video"]) == ["video1.webm", "video2.webm"]
+    assert sorted(os.listdir(store)) == sorted(os.listdir(features))
 
 
 def test_predict_quotes_a_clip_name_with_a_comma(model, features, clips, tmp_path, capsys):

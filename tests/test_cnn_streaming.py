@@ -7,10 +7,11 @@ import time
 
 import numpy as np
 import pytest
+from _extract_worker import store_files as cache_entries
 from _extract_worker import featurizer
 
 from skmem import CNNFeaturizer, FrameSampler, PrecomputedFeatureLoader
-from skmem.features.cache import FeatureConfigError, cache_entries
+from skmem.features.store import FeatureConfigError
 from skmem.video import VideoDecodeError
 
 WORKER = os.path.join(os.path.dirname(__file__), "_extract_worker.py")
@@ -224,3 +225,47 @@ def test_damage_found_in_workers_is_reported_here(clips, damaged_clip, tmp_path)
     with pytest.raises(VideoDecodeError, match="cut.webm"):
         strict.transform([clips[0], damaged_clip])
     assert len(entries(tmp_path / "strict")) == 1  # the clip before it stays cached
+
+
+def test_several_outputs_come_from_one_decode_and_one_forward_pass(clips, reference, tmp_path, monkeypatch):
+    decoded = []
+    decode = FrameSampler.decode
+    monkeypatch.setattr(FrameSampler, "decode", lambda self, path: decoded.append(path) or decode(self, path))
+    model = featurizer(tmp_path, extra_outputs=("logits", "layer3"))
+    calls = count_forward_frames(model)
+    model.extract(clips[:3])
+    assert sorted(decoded) == sorted(clips[:3]) and sum(calls) == 2 * 3
+    assert model.outputs_ == ["pooled", "logits", "layer3"]
+    assert model.feature_config()["extra_outputs"] == ["logits", "layer3"]
+    outputs = model.transform_outputs(clips[:3])  # all from the store
+    assert sum(calls) == 2 * 3 and model.cache_stats_["hits"] == 3
+    np.testing.assert_allclose(outputs["pooled"], reference[:3], rtol=1e-4, atol=1e-5)
+    logits = featurizer(None, layer="logits").transform(clips[:3])
+    np.testing.assert_allclose(outputs["logits"], logits, rtol=1e-4, atol=1e-4)
+    assert outputs["logits"].shape == (3, 2, 1000) and outputs["layer3"].shape == (3, 2, 196, 256)
+    for name in model.outputs_:
+        assert len(cache_entries(tmp_path, name)) == 3
+    with pytest.raises(FeatureConfigError, match="extra_outputs"):
+        featurizer(tmp_path).transform(clips[:1])
+
+
+def _sharded_in_a_daemonic_process(folder, clips):
+    model = featurizer(folder, n_workers=2)
+    model.transform(clips)
+    return model.cache_stats_
+
+
+def test_a_daemonic_process_decodes_in_threads(clips, reference, tmp_path):
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(1) as pool:  # pool workers are daemonic
+        stats = pool.apply(_sharded_in_a_daemonic_process, (str(tmp_path), clips[:3]))
+    assert stats["misses"] == 3
+    np.testing.assert_allclose(featurizer(tmp_path).transform(clips[:3]), reference[:3], rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("outputs,message", [(("nolayer",), r"\['nolayer'\] is not a layer of resnet18"),
+                                              (("../x",), r"output name '\.\./x'")])
+def test_bad_extra_outputs_are_named(outputs, message):
+    with pytest.raises(ValueError, match=message):
+        featurizer(None, extra_outputs=outputs)

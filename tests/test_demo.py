@@ -3,10 +3,10 @@
 import importlib.util
 
 import numpy as np
+from _extract_worker import store_files as cache_entries
 from matplotlib.image import imread
 
 from skmem.demo import run_demo
-from skmem.features.cache import cache_entries
 
 
 def test_demo_prints_a_table_plots_and_reuses_its_clips_and_features(tmp_path, monkeypatch):

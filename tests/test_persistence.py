@@ -10,7 +10,7 @@ import skops.io
 from _read_only import read_only_run
 from sklearn.linear_model import Ridge
 
-from skmem.features.cache import FeatureConfigError
+from skmem.features.store import FeatureConfigError
 from skmem.persistence import ModelBundle, ModelFileError, atomic_path, check_writable, load_model, save_model
 
 CONFIG = {"backbone": "resnet18", "weights": "random:0", "layer": None, "sampler": {"n_frames": 2, "size": 224}}

@@ -14,7 +14,7 @@ from sklearn.exceptions import NotFittedError
 
 from skmem import PrecomputedFeatureLoader
 from skmem._params import InvalidParameterError
-from skmem.features.cache import CONFIG_FILE, FeatureCache, FeatureConfigError, read_config
+from skmem.features.store import FeatureConfigError, FeatureStore, read_config
 from skmem.features.descriptors import DescriptorFormatError
 from skmem.features.precomputed import ParsedFileCache, feature_index, read_id_list
 
@@ -328,28 +328,28 @@ RESNET34 = {"backbone": "resnet34", "layer": None, "sampler": {"n_frames": 2}}
 
 
 def _feature_cache(folder, config, features):
-    """A real cache folder of ``{clip file name: array}``, as CNNFeaturizer writes it."""
+    """A real feature store of ``{clip file name: array}``, as CNNFeaturizer writes it."""
     clips = folder / "clips"
     clips.mkdir(parents=True, exist_ok=True)
-    cache = FeatureCache(folder / "features", config)
-    for name, array in features.items():
-        (clips / name).write_bytes(name.encode())
-        cache.save(clips / name, array)
+    with FeatureStore(folder / "features", config) as store:
+        for name, array in features.items():
+            (clips / name).write_bytes(name.encode())
+            store.save(clips / name, {"pooled": array, "logits": array[:, :2]})
     return folder / "features"
 
 
-def test_npy_cache_folder_lists_clips_by_file_name_and_records_its_configuration(tmp_path):
+def test_npy_store_lists_clips_by_id_and_records_its_configuration(tmp_path):
     rng = np.random.default_rng(4)
     arrays = {"video10.webm": rng.random((4, 8)).astype(np.float32),
               "video11.webm": rng.random((4, 8)).astype(np.float32)}
     root = _feature_cache(tmp_path, RESNET18, arrays)
-    np.save(root / ".tmp-host@99999@0123456789ab.npy", arrays["video11.webm"])  # never an entry
-    assert sorted(feature_index(root)) == ["video10.webm", "video11.webm"]
+    np.save(root / "video12.npy", arrays["video11.webm"])  # a stray file is never an entry
+    assert sorted(feature_index(root)) == ["video10", "video11"]
     loader = PrecomputedFeatureLoader("npy", root, aggregate="stack")
     X = loader.fit_transform(["video10.webm", "video11", 10, tmp_path / "clips" / "video11.webm"])
     np.testing.assert_array_equal(X, [arrays["video10.webm"], arrays["video11.webm"],
                                       arrays["video10.webm"], arrays["video11.webm"]])
-    assert loader.feature_config_ == read_config(root)
+    assert loader.feature_config_ == {**read_config(root), "extra_outputs": []}  # the layer output is read
     assert loader.feature_config_["backbone"] == "resnet18"
     with pytest.raises(FileNotFoundError, match="has no entry"):
         loader.transform(["video12.webm"])
@@ -376,9 +376,9 @@ def test_npy_transform_refuses_features_of_another_configuration(tmp_path):
         loader.set_params(root=plain).transform(["video1"])
 
 
-def test_npy_folder_of_cache_entries_without_configuration_is_refused(tmp_path):
+def test_npy_folder_of_the_old_format_is_refused_saying_how_to_migrate(tmp_path):
     np.save(tmp_path / "clip2.webm__0123456789abcdef.npy", np.zeros((2, 4), np.float32))
-    with pytest.raises(FeatureConfigError, match=f"no {CONFIG_FILE}"):
+    with pytest.raises(FeatureConfigError, match="format 2.*into a new folder"):
         PrecomputedFeatureLoader("npy", tmp_path).fit(["clip2.webm"])
     with pytest.raises(FeatureConfigError, match=str(tmp_path)):
         feature_index(tmp_path)
@@ -389,7 +389,7 @@ def test_npy_cache_clips_sharing_a_stem_are_asked_for_by_file_name(tmp_path):
     root = _feature_cache(tmp_path, RESNET18, arrays)
     loader = PrecomputedFeatureLoader("npy", root).fit(["a.mp4", "a.webm"])
     np.testing.assert_array_equal(loader.transform(["a.webm", "a.mp4"])[:, 0], [0, 1])
-    with pytest.raises(ValueError, match=r"X row 1: 'a' matches 2 clips .*a\.mp4, a\.webm"):
+    with pytest.raises(ValueError, match=r"X row 1: 'a' names 2 clips .*a\.mp4, .*a\.webm"):
         loader.transform(["a.mp4", "a"])
 
 

@@ -4,10 +4,10 @@ import os
 
 import numpy as np
 import pytest
+from _extract_worker import store_files as cache_entries
 from _extract_worker import featurizer
 from joblib import parallel_config
 
-from skmem.features.cache import cache_entries
 
 distributed = pytest.importorskip("distributed")
 
@@ -22,10 +22,8 @@ def test_sharded_extract_on_a_dask_cluster_matches_one_process(clips, tmp_path):
     broken.write_bytes(b"\x1a\x45\xdf\xa3" + b"garbage" * 100)
     single = featurizer(tmp_path / "single")
     expected = [np.load(f) for f in single.extract(clips)]
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-    ) as cluster, distributed.Client(cluster) as client:
-        model = featurizer(tmp_path / "sharded")
+    with distributed.LocalCluster(n_workers=2, dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        model = featurizer(tmp_path / "sharded", n_workers="auto")  # decoding workers in daemonic processes
         model.sampler.set_params(on_error="warn")
         with parallel_config(backend="dask"), pytest.warns(UserWarning, match="broken.webm"):
             files = model.extract(clips + [str(broken)], n_shards=3)

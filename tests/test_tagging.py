@@ -182,6 +182,28 @@ def test_tags_are_stable_and_cached_per_clip(clips, tmp_path):
     np.testing.assert_array_equal(fresh.transform(clips), captions)
 
 
+def test_tags_reuse_the_class_scores_of_a_featurizer_and_its_store(clips, tmp_path, monkeypatch):
+    from skmem import CNNFeaturizer
+
+    settings = dict(weights=None, random_state=0, sampler=FrameSampler(n_frames=2, size=64), n_workers=0, device="cpu")
+    with pytest.warns(UserWarning, match="random weights"):
+        featurizer = CNNFeaturizer("resnet18", extra_outputs=("logits",), cache_dir=tmp_path, **settings).fit()
+    featurizer.extract(clips)
+    decoded = []
+    decode = FrameSampler.decode
+    monkeypatch.setattr(FrameSampler, "decode", lambda self, path: decoded.append(path) or decode(self, path))
+    with pytest.warns(UserWarning, match="random weights"):
+        tagger = TagCaptioner(top_k=5, featurizer=featurizer).fit()
+    calls = _forward_counter(tagger)
+    captions = tagger.transform(clips)
+    assert decoded == [] and calls == []  # tagged from the featurizer's store
+    with pytest.warns(UserWarning, match="random weights"):
+        own = TagCaptioner("resnet18", top_k=5, **settings).fit()
+    np.testing.assert_array_equal(own.transform(clips), captions)
+    with pytest.warns(UserWarning, match="random weights"), pytest.raises(ValueError, match=r"not \['logits'\]"):
+        TagCaptioner(featurizer=CNNFeaturizer("resnet18", **settings)).fit()
+
+
 def test_tag_captions_in_a_column_transformer(clips):
     frame = pd.DataFrame({"path": clips, "duration": np.arange(6.0)})
     tags = make_pipeline(

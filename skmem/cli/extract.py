@@ -9,27 +9,27 @@ from skmem.cli.common import (
     weights,
 )
 
-TAGS_CACHE = "tags"
 CAPTIONS_FILE = "captions.csv"
 
 
 def add_parser(commands):
     parser = commands.add_parser(
         "extract",
-        help="decode clips and cache CNN features, one .npy per clip",
-        description="Decode clips and write CNN features, one .npy per clip, into a resumable cache folder. "
+        help="decode clips and store CNN features, one .npy per clip",
+        description="Decode clips and write CNN features, one .npy per clip, into a resumable feature store. "
         "Exit status 1 when any clip failed, unless --keep-going.",
     )
     parser.add_argument(
         "inputs", nargs="+", metavar="VIDEOS_OR_CSV",
         help="video files, folders of videos, or a CSV with a 'video' column (names relative to the CSV's folder)",
     )
-    parser.add_argument("--out", required=True, metavar="DIR", help="feature cache folder (created if missing)")
+    parser.add_argument("--out", required=True, metavar="DIR", help="feature store folder (created if missing)")
     parser.add_argument("--videos-dir", default=None, metavar="DIR", help="folder the CSV's video names are in")
     parser.add_argument("--keep-going", action="store_true", help="exit with status 0 even when some clips failed")
     parser.add_argument(
         "--tags", action="store_true",
-        help=f"also describe each clip in words (the backbone's top labels) into DIR/{CAPTIONS_FILE}, usable as --captions",
+        help=f"also describe each clip in words (the backbone's top labels) into DIR/{CAPTIONS_FILE}, usable as "
+        "--captions; the class scores come from the same decode and forward pass as the features",
     )
     parser.add_argument(
         "--tag-labels", default=None, metavar="FILE",
@@ -107,21 +107,26 @@ def run_extraction(featurizer, paths, shards, scheduler):
             return featurizer.extract([str(p) for p in paths], n_shards=shards)
 
 
-def tag_captioner(featurizer, labels=None):
-    """A fitted :class:`skmem.text.TagCaptioner` with the featurizer's backbone, weights and sampler.
+def extra_outputs(folder, wanted=()):
+    """The extra outputs to compute into ``folder``: ``wanted``, or the ones it records when they include them.
 
-    Its class scores are cached in the ``tags`` subfolder of the feature
-    folder (a cache folder holds one feature configuration), so a rerun
-    tags only new clips.
+    A store records one configuration: a folder extracted with ``--tags``
+    keeps storing class scores when extended without it.
     """
+    from skmem.features.store import read_config
+
+    recorded = read_config(folder) if Path(folder).is_dir() else None
+    if recorded is None:
+        return tuple(wanted)
+    recorded = tuple(recorded.get("extra_outputs", ()))
+    return recorded if set(wanted) <= set(recorded) else ()
+
+
+def tag_captioner(featurizer, labels=None):
+    """A fitted :class:`skmem.text.TagCaptioner` reading the class scores of ``featurizer`` (and its store)."""
     from skmem.text import TagCaptioner
 
-    return TagCaptioner(
-        backbone=featurizer.backbone, weights=featurizer.weights, labels=labels, sampler=featurizer.sampler,
-        cache_dir=Path(featurizer.cache_dir) / TAGS_CACHE,
-        batch_size=featurizer.batch_size, device=featurizer.device, n_workers=featurizer.n_workers,
-        random_state=featurizer.random_state, verbose=featurizer.verbose,
-    ).fit()
+    return TagCaptioner(labels=labels, featurizer=featurizer).fit()
 
 
 def write_tags(captioner, paths, out):
@@ -148,16 +153,23 @@ def run(args):
     if args.scheduler is not None and args.shards is None:
         raise CommandError("--scheduler: give --shards too (how many tasks to split the clips into)")
     sampler = FrameSampler(n_frames=args.frames, on_error="warn")
+    extras = extra_outputs(args.out, ("logits",) if args.tags else ())
+    if args.tags and "logits" not in extras:
+        raise CommandError(
+            f"--tags: {args.out} holds features extracted without --tags (its entries hold no class scores); "
+            "extract into a new folder with --tags"
+        )
     featurizer = CNNFeaturizer(
-        backbone=args.backbone, weights=args.weights, layer=args.layer, batch_size=args.batch_size, device=args.device,
-        sampler=sampler, cache_dir=args.out, n_workers=args.jobs, random_state=0, verbose=1,
+        backbone=args.backbone, weights=args.weights, layer=args.layer, extra_outputs=extras,
+        batch_size=args.batch_size, device=args.device, sampler=sampler, cache_dir=args.out, n_workers=args.jobs,
+        random_state=0, verbose=1,
     ).fit()  # checks the settings; reads no weights
     captioner = tag_captioner(featurizer, args.tag_labels) if args.tags else None
     check_out_folder(args.out)
     entries = run_extraction(featurizer, paths, args.shards, args.scheduler)
     failures = [(path, failure_reason(sampler, path)) for path, entry in zip(paths, entries) if entry is None]
     stats = featurizer.cache_stats_
-    print(f"{args.out}: {stats['misses'] - len(failures)} clip(s) extracted, {stats['hits']} reused from the cache, "
+    print(f"{args.out}: {stats['misses'] - len(failures)} clip(s) extracted, {stats['hits']} reused from the store, "
           f"{len(failures)} failed")
     for path, reason in failures:
         print(f"  failed: {path}: {reason}", file=sys.stderr)

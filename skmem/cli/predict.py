@@ -1,15 +1,16 @@
 """``skmem predict``: score clips with a saved model; write a MediaEval run file."""
 
 import csv
+import os
 import sys
-import tempfile
+import warnings
 from pathlib import Path
 
 from skmem.cli.common import (
-    CommandError, auto_or_int_at_least, caption_column, check_outputs, check_prediction_paths, clip_paths, device,
-    load_features, model_input,
+    CommandError, _is_media, auto_or_int_at_least, caption_column, check_outputs, check_prediction_paths, clip_paths,
+    device, load_features, model_input,
 )
-from skmem.cli.extract import failure_reason, run_extraction
+from skmem.cli.extract import extra_outputs, failure_reason
 
 
 def add_parser(commands):
@@ -22,12 +23,16 @@ def add_parser(commands):
     parser.add_argument("model", metavar="MODEL", help="file written by 'skmem fit' or 'skmem tune --out'")
     parser.add_argument(
         "inputs", nargs="+", metavar="FEATURES_DIR_OR_VIDEOS",
-        help="a feature folder from 'skmem extract', or videos/folders/CSV (features are extracted first)",
+        help="a feature store from 'skmem extract' (a folder recording its configuration), or "
+        "videos/folders/CSV (features are extracted first)",
     )
     parser.add_argument("--out", required=True, metavar="CSV", help="run file to write")
     parser.add_argument("--captions", default=None, metavar="FILE", help="captions of the clips (for a model fitted with --captions)")
     parser.add_argument("--keep-going", action="store_true", help="score the clips that decode when others fail")
-    parser.add_argument("--cache", default=None, metavar="DIR", help="feature cache for video inputs (default: temporary)")
+    parser.add_argument(
+        "--cache", default=None, metavar="DIR",
+        help="feature store for video inputs (default: none); a read-only one serves its entries",
+    )
     parser.add_argument("--videos-dir", default=None, metavar="DIR", help="folder the CSV's video names are in")
     parser.add_argument("--device", type=device, default="auto", help="device for feature extraction (default: auto)")
     parser.add_argument("--jobs", type=auto_or_int_at_least(0), default="auto", help="decoding worker processes (default: auto)")
@@ -40,37 +45,75 @@ def add_parser(commands):
 
 
 def feature_folder(inputs):
-    """The feature folder named by ``inputs``, or None when they name clips."""
-    from skmem.features.cache import CONFIG_FILE
+    """The feature store named by ``inputs``, or None when they name clips.
 
-    if len(inputs) == 1 and Path(inputs[0]).is_dir():
-        folder = Path(inputs[0])
-        if (folder / CONFIG_FILE).is_file() or any(folder.glob("*.npy")):
-            return folder
+    A folder is a feature store when it records one (its configuration
+    file), whatever files it holds; a folder of an older skmem's features is
+    refused with how to migrate.
+    """
+    from skmem.features.store import read_config
+
+    if len(inputs) == 1 and Path(inputs[0]).is_dir() and read_config(inputs[0]) is not None:
+        return Path(inputs[0])
     return None
 
 
-def extract_clips(bundle, args, folder):
-    """Extract the features of the clips of ``args.inputs`` into ``folder``; return the names extracted."""
-    from skmem.features.cache import FORMAT_VERSION
+def report_other_files(inputs):
+    """List the files of the input folders that are not clips (they are not scored)."""
+    for item in inputs:
+        if Path(item).is_dir():
+            others = sorted(p.name for p in Path(item).iterdir() if p.is_file() and not _is_media(p))
+            if others:
+                print(f"{item}: {len(others)} file(s) that are not clips, not scored: {', '.join(others)}", file=sys.stderr)
+
+
+def score_clips(bundle, args):
+    """Features of the clips of ``args.inputs`` (from the ``--cache`` store, or computed); returns names, X, config."""
+    from skmem.features.cnn import CNNFeaturizer
+    from skmem.features.store import FORMAT_VERSION
 
     if not bundle.feature_config:
         raise CommandError(f"{args.model}: saved without a feature configuration; run 'skmem extract' and pass its folder")
     paths = clip_paths(args.inputs, args.videos_dir)
-    from skmem.features.cnn import CNNFeaturizer
-
+    report_other_files(args.inputs)
+    extras = () if args.cache is None else extra_outputs(args.cache)
     featurizer = CNNFeaturizer.from_feature_config(
-        bundle.feature_config, cache_dir=folder, device=args.device, n_workers=args.jobs, verbose=1
+        bundle.feature_config, cache_dir=args.cache, extra_outputs=extras, device=args.device, n_workers=args.jobs,
+        verbose=1,
     ).set_params(sampler__on_error="warn").fit()
-    expected = {"format_version": FORMAT_VERSION, **featurizer.feature_config()}  # as the folder will record it
-    bundle.check_features(expected, source="the features this machine would extract")
-    entries = run_extraction(featurizer, paths, None, None)
-    failed = [path for path, entry in zip(paths, entries) if entry is None]
-    for path in failed:
-        print(f"  failed: {path}: {failure_reason(featurizer.sampler, path)}", file=sys.stderr)
+    config = {"format_version": FORMAT_VERSION, **featurizer.feature_config(), "extra_outputs": []}
+    bundle.check_features(config, source="the features this machine would extract")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="skipping clip")  # listed with their reasons below
+        X = featurizer.transform([str(p) for p in paths])
+    failed = set(featurizer.failed_paths_)
+    for path in paths:
+        if str(path) in failed:
+            print(f"  failed: {path}: {failure_reason(featurizer.sampler, path)}", file=sys.stderr)
     if failed and not args.keep_going:
         raise CommandError(f"{len(failed)} clip(s) could not be decoded (listed above); --keep-going scores the others")
-    return [p.name for p, e in zip(paths, entries) if e is not None]
+    good = [i for i, p in enumerate(paths) if str(p) not in failed]
+    return [paths[i].name for i in good], X[good], config
+
+
+def read_store(folder):
+    """Features of every clip of the store ``folder``; returns names, X and the configuration."""
+    from skmem.features.store import FeatureStore
+
+    with FeatureStore(folder) as store:
+        entries = store.entries()
+    seen = {}
+    for entry in entries:
+        if seen.setdefault(entry.clip_id, entry).path != entry.path:
+            raise CommandError(
+                f"{folder}: the clip id {entry.clip_id!r} names two clips ({seen[entry.clip_id].path}, {entry.path}); "
+                "score the clips instead, with --cache"
+            )
+    names = [os.path.basename(entry.path) for entry in seen.values()]
+    if not names:
+        raise CommandError("no clip to score")
+    X, config = load_features(folder, list(seen))
+    return names, X, config
 
 
 def write_run_file(path, names, scores):
@@ -84,7 +127,6 @@ def write_run_file(path, names, scores):
 def run(args):
     import numpy as np
 
-    from skmem.features.precomputed import feature_index
     from skmem.persistence import load_model
 
     check_prediction_paths(args, feature_folder(args.inputs))
@@ -97,16 +139,13 @@ def run(args):
         need = "needs" if trained_with_captions else "was fitted without"
         raise CommandError(f"--captions: the model {args.model} {need} captions")
     folder = feature_folder(args.inputs)
-    with tempfile.TemporaryDirectory(prefix="skmem-") as scratch:
-        if folder is None:
-            folder = Path(args.cache or scratch)
-            names = extract_clips(bundle, args, folder)
-        else:
-            names = sorted(feature_index(folder))
+    if folder is None:
+        names, X, config = score_clips(bundle, args)
         if not names:
             raise CommandError("no clip to score")
-        X, config = load_features(folder, names)
-    bundle.check_features(config, source=f"the features in {folder}")
+    else:
+        names, X, config = read_store(folder)
+    bundle.check_features(config, source=f"the features in {folder or 'the clips'}")
     X = model_input(X, caption_column(args.captions, names) if trained_with_captions else None)
     scores = np.asarray(bundle.model.predict(X), dtype=float)
     write_run_file(args.out, names, scores)

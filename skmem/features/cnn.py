@@ -1,6 +1,7 @@
 """Per-frame CNN features: :class:`CNNFeaturizer`."""
 
 import contextlib
+import multiprocessing
 import os
 import warnings
 from numbers import Integral
@@ -10,14 +11,14 @@ import torch
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils.validation import check_is_fitted
-from torchvision.models.feature_extraction import create_feature_extractor
+from torchvision.models.feature_extraction import create_feature_extractor, get_graph_node_names
 from torchvision.transforms.v2 import functional as TF
 from tqdm.auto import tqdm
 
 from skmem._params import HasMethods, Interval, StrOptions, check_constraints
 from skmem._validation import resolve_device
 from skmem.features import backbones
-from skmem.features.cache import CACHE_KEYS, FeatureCache
+from skmem.features.store import CACHE_KEYS, FeatureStore, check_output_name, output_name
 from skmem.features.streaming import clip_loader
 from skmem.video import FrameSampler, as_paths
 
@@ -35,8 +36,13 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
     centre crop, normalisation) is applied inside. With a ``sampler`` it takes
     clip paths instead and streams: worker processes decode the next clips
     while the network runs, so memory is bounded by the batch, not the
-    dataset, and ``cache_dir`` keeps one file per clip so that a rerun only
-    computes what is missing.
+    dataset, and ``cache_dir`` keeps each clip's features in a feature store
+    (:mod:`skmem.features.store`) so that a rerun only computes what is
+    missing.
+
+    One decode and one forward pass give several outputs: ``layer`` names
+    the one ``transform`` returns, ``extra_outputs`` others computed and
+    stored with it (:meth:`transform_outputs` returns them all).
 
     Nothing is loaded that is not needed: ``fit`` reads no weights (the
     output shapes come from the network built on PyTorch's ``meta`` device),
@@ -67,6 +73,11 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
         name of a module (e.g. ``"layer3"``) returns its feature map as
         ``(n, T, L, C)`` with ``L = h * w`` locations (resnet50 ``layer3`` at
         224²: ``L = 196``, ``C = 1024``).
+    extra_outputs : tuple of str, default=()
+        Further outputs of the same forward pass, stored in the same entry:
+        ``"pooled"`` (the pooled penultimate features), ``"logits"`` or a
+        module name, as for ``layer``. :meth:`transform_outputs` returns them
+        with the ``layer`` output (named ``"pooled"`` for ``layer=None``).
     batch_size : int or "auto", default="auto"
         Frames per forward pass (frames of several clips share a batch).
         ``"auto"``: 16 on the CPU (larger batches gain nothing there and delay
@@ -78,10 +89,10 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
         (its ``on_error`` decides whether a bad clip raises or is returned as
         zeros and listed in ``failed_paths_``).
     cache_dir : str, path-like or None, default=None
-        Folder of the per-clip feature cache (needs ``sampler``); see
-        :mod:`skmem.features.cache` for the layout and its guarantees. A
+        Folder of the per-clip feature store (needs ``sampler``); see
+        :mod:`skmem.features.store` for the layout and its guarantees. A
         folder holding features of another configuration raises
-        :class:`~skmem.features.cache.FeatureConfigError`.
+        :class:`~skmem.features.store.FeatureConfigError`.
     cache_key : {"stat", "content"}, default="stat"
         How a cached clip is recognised: by path, size, times and inode
         (``"stat"``), or by a digest of its content (``"content"``: reads
@@ -89,7 +100,9 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
     n_workers : int or "auto", default="auto"
         Decoding worker processes (0 decodes in the main process).
         ``"auto"``: one per two cores on the CPU (the network needs the
-        rest), every core but one on CUDA.
+        rest), every core but one on CUDA. In a daemonic process (a worker
+        of Dask, Ray or a multiprocessing pool), which may not start
+        processes, the workers are threads.
     autocast : bool or "auto", default="auto"
         Run the network in reduced precision (bfloat16 where supported, else
         float16 on CUDA; bfloat16 on the CPU). ``"auto"`` enables it on CUDA
@@ -120,6 +133,10 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
         Feature size ``D`` (channels ``C`` for a ``layer``).
     n_locations_ : int or None
         ``L`` for a spatial ``layer`` at the backbone's input size, else None.
+    outputs_ : list of str
+        Names of the outputs computed, the ``layer`` output first.
+    output_shapes_ : dict
+        Shape of one frame's array of each output (``(D,)`` or ``(L, C)``).
     n_classes_ : int
         Number of outputs of the network's final layer (1000 for ImageNet
         weights, 365 for Places365 checkpoints, 1 for ``"resmem"``).
@@ -143,6 +160,7 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
         "backbone": [StrOptions(set(backbones.BACKBONES))],
         "weights": [str, os.PathLike, None],
         "layer": [str, None],
+        "extra_outputs": [tuple, list],
         "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "device": [str, torch.device],
         "sampler": [HasMethods(["decode", "handle_damage", "handle_failure", "get_params"]), None],
@@ -159,6 +177,7 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
         backbone="resnet50",
         weights="DEFAULT",
         layer=None,
+        extra_outputs=(),
         batch_size="auto",
         device="auto",
         sampler=None,
@@ -172,6 +191,7 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
         self.backbone = backbone
         self.weights = weights
         self.layer = layer
+        self.extra_outputs = extra_outputs
         self.batch_size = batch_size
         self.device = device
         self.sampler = sampler
@@ -208,9 +228,15 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
         if self.batch_size == "auto":
             self.batch_size_ = 64 if torch.device(resolve_device(self.device)).type == "cuda" else 16
         self.backbone_spec_ = spec
+        self.outputs_ = list(dict.fromkeys([output_name(self.layer), *map(check_output_name, self.extra_outputs)]))
         network = backbones.skeleton(spec, self.weights)
         image = torch.zeros(1, 3, spec.crop_size, spec.crop_size, device="meta")
-        probe = _extractor(network, spec, self.layer, self.backbone)(image)["out"]
+        probes = _extractor(network, spec, self.outputs_, self.backbone)(image)
+        self.output_shapes_ = {
+            name: (int(p.shape[1]),) if p.ndim == 2 else (int(np.prod(p.shape[2:])), int(p.shape[1]))
+            for name, p in probes.items()
+        }
+        probe = probes[self.outputs_[0]]
         self.n_classes_ = int(network(image).shape[1])
         self.n_features_out_ = int(probe.shape[1])
         self.n_locations_ = int(np.prod(probe.shape[2:])) if probe.ndim > 2 else None
@@ -219,7 +245,7 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
         return self
 
     def _network_key(self):
-        return (self.backbone, self.weights_id_, self.layer)
+        return (self.backbone, self.weights_id_, tuple(self.outputs_))
 
     def _networks(self):
         """``(network, extractor)``, built on first use."""
@@ -228,7 +254,8 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
             network, identity = backbones.build_network(self.backbone_spec_, self.weights, self.random_state)
             if identity != self.weights_id_:
                 raise ValueError(f"the weights changed since fit ({self.weights_id_} then, {identity} now); refit")
-            self._built = (self._network_key(), network, _extractor(network, self.backbone_spec_, self.layer, self.backbone))
+            extractor = _extractor(network, self.backbone_spec_, self.outputs_, self.backbone)
+            self._built = (self._network_key(), network, extractor)
         return self._built[1:]
 
     @property
@@ -238,7 +265,7 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
 
     @property
     def extractor_(self):
-        """The module computing the returned features (built on first access)."""
+        """The module computing the outputs, a dict by name (built on first access)."""
         return self._networks()[1]
 
     def __sklearn_tags__(self):
@@ -264,19 +291,40 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
             axis is absent for 4-D (image) input.
         """
         check_is_fitted(self, "weights_id_")
+        return self._outputs(X, self.outputs_[:1])[self.outputs_[0]]
+
+    def transform_outputs(self, X):
+        """Every output (``layer``'s and ``extra_outputs``) from one decode and one forward pass.
+
+        Parameters
+        ----------
+        X : as in :meth:`transform`
+
+        Returns
+        -------
+        outputs : dict of str to ndarray
+            Keyed by :attr:`outputs_` (``"pooled"`` for ``layer=None``), each
+            shaped as :meth:`transform`'s output for that layer.
+        """
+        return self._outputs(X, None)
+
+    def _outputs(self, X, wanted):
+        check_is_fitted(self, "weights_id_")
+        wanted = self.outputs_ if wanted is None else wanted
         if self.sampler is not None:
             cache = self._cache() if self.cache_dir is not None else None
-            out, errors = self._stream(as_paths(X), cache, keep=True)
+            out, errors = self._stream(as_paths(X), cache, keep=wanted)
             self._report(errors)
             return out
         lead, flat = flat_frames(X)
-        out = np.empty((len(flat),) + self._frame_shape(), dtype=np.float32)
+        out = {name: np.empty((len(flat),) + self.output_shapes_[name], dtype=np.float32) for name in wanted}
         batch_size = self.batch_size_
         with self._running() as run:
             for start in tqdm(range(0, len(flat), batch_size), disable=not self.verbose, desc="features", unit="batch"):
-                batch = flat[start : start + batch_size]
-                out[start : start + len(batch)] = run(batch)
-        return out.reshape(lead + out.shape[1:])
+                computed = run(flat[start : start + batch_size])
+                for name in wanted:
+                    out[name][start : start + len(computed[name])] = computed[name]
+        return {name: array.reshape(lead + array.shape[1:]) for name, array in out.items()}
 
     @classmethod
     def from_feature_config(cls, config, **params):
@@ -285,7 +333,7 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         config : dict
-            A recorded configuration, e.g. :func:`skmem.features.cache.read_config`
+            A recorded configuration, e.g. :func:`skmem.features.store.read_config`
             of a feature folder or the one a saved model keeps.
         **params
             Other parameters (``cache_dir``, ``device``, ``n_workers``, ...);
@@ -296,6 +344,7 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
             "backbone": config["backbone"],
             "weights": weights,
             "layer": config["layer"],
+            "extra_outputs": tuple(config.get("extra_outputs", ())),
             "autocast": config["precision"] != "float32",
             "random_state": random_state,
         }
@@ -304,10 +353,10 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
         return cls(**{**settings, **params})
 
     def feature_config(self):
-        """The settings that determine the features: the configuration a cache folder records.
+        """The settings that determine the features: the configuration a feature store records.
 
-        Backbone, weights identity, layer, the sampler's frame settings and
-        the precision the network runs in on ``device``.
+        Backbone, weights identity, layer, extra outputs, the sampler's frame
+        settings and the precision the network runs in on ``device``.
         """
         check_is_fitted(self, "weights_id_")
         sampler = None
@@ -319,12 +368,13 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
             "backbone": self.backbone,
             "weights": self.weights_id_,
             "layer": self.layer,
+            "extra_outputs": self.outputs_[1:],
             "sampler": sampler,
             "precision": precision,
         }
 
     def extract(self, paths, n_shards=None):
-        """Fill the cache for ``paths`` without holding their features in memory.
+        """Fill the feature store for ``paths`` without holding their features in memory.
 
         Parameters
         ----------
@@ -334,7 +384,7 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
             shards run as tasks of the active joblib backend (see
             :func:`joblib.parallel_config`: processes of this machine, or a
             Dask or Ray cluster); each task fits a clone of this featurizer
-            and writes into the one shared ``cache_dir``, so a rerun skips
+            and writes into the one shared store ``cache_dir``, so a rerun skips
             every clip a finished or killed task stored. Decoding failures are
             reported here once all shards are done (``on_error="raise"``
             raises the first one then). On GPU workers, give each worker one
@@ -345,7 +395,8 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
         Returns
         -------
         entries : list of str or None
-            The cache file of each clip (None for clips that failed).
+            The ``.npy`` file of each clip's ``layer`` output in the store
+            (None for clips that failed).
         """
         check_is_fitted(self, "weights_id_")
         check_constraints(
@@ -368,18 +419,17 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
             self.cache_stats_ = {k: sum(r[2][k] for r in results) for k in ("hits", "misses", "corrupt")}
         self._report(errors)
         failed = set(self.failed_paths_)
-        return [None if p in failed else cache.entry(p) for p in paths]
+        files = []
+        for path in paths:
+            entry = None if path in failed else cache.entry(path)
+            files.append(None if entry is None else entry.file(self.outputs_[0]))
+        return files
 
     def _report(self, errors):
         """Record the failed clips and apply the sampler's ``on_error`` to each."""
         self.failed_paths_ = [error.path for error in errors]
         for error in errors:
             self.sampler.handle_failure(error)
-
-    def _frame_shape(self):
-        if self.n_locations_ is None:
-            return (self.n_features_out_,)
-        return (self.n_locations_, self.n_features_out_)
 
     def _n_workers(self, device):
         if self.n_workers != "auto":
@@ -388,37 +438,42 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
         return max(0, cores - 1) if device.type == "cuda" else cores // 2
 
     def _cache(self):
-        return FeatureCache(self.cache_dir, self.feature_config(), cache_key=self.cache_key)
+        return FeatureStore(self.cache_dir, self.feature_config(), cache_key=self.cache_key)
+
+    def _clip_shapes(self):
+        return {name: (self.sampler.n_frames,) + self.output_shapes_[name] for name in self.outputs_}
 
     def _stream(self, paths, cache, keep):
-        """Features of ``paths`` from ``cache`` (or None), computing what is missing.
+        """Outputs of ``paths`` from ``cache`` (or None), computing what is missing.
 
-        Returns the features (None unless ``keep``) and the decoding errors.
+        ``keep`` lists the outputs to return (falsy: none are kept). Returns
+        the outputs (``{name: (n, T, ...)}``, None unless ``keep``) and the
+        decoding errors. A clip is decoded and run through the network once
+        for all outputs; every output goes to the store.
         """
-        if cache is not None:
-            _check_unique_names(paths, cache.directory)
-        clip_shape = (self.sampler.n_frames,) + self._frame_shape()
-        out = np.zeros((len(paths),) + clip_shape, dtype=np.float32) if keep else None
+        shapes = self._clip_shapes()
+        out = {name: np.zeros((len(paths),) + shapes[name], dtype=np.float32) for name in keep} if keep else None
         todo = []
         for i, path in enumerate(paths):
-            cached = cache.load(path, clip_shape) if cache is not None else None
+            cached = cache.load(path, shapes) if cache is not None else None
             if cached is None:
                 todo.append(i)
             elif keep:
-                out[i] = cached
+                for name in keep:
+                    out[name][i] = cached[name]
         stats = {
             "hits": len(paths) - len(todo),
             "misses": len(todo),
             "corrupt": len(cache.corrupt_entries) if cache is not None else 0,
         }
         self.damages_ = []
-        errors = self._compute(paths, todo, clip_shape, cache, out) if todo else []
+        errors = self._compute(paths, todo, shapes, cache, out) if todo else []
         self.damaged_paths_ = [damage.path for damage in self.damages_]
         self.cache_stats_ = stats
         return out, errors
 
-    def _compute(self, paths, todo, clip_shape, cache, out):
-        """Decode and featurize the clips ``todo``; fill ``out`` and the cache; return the errors."""
+    def _compute(self, paths, todo, shapes, cache, out):
+        """Decode and featurize the clips ``todo``; fill ``out`` and the store; return the errors."""
         device = torch.device(resolve_device(self.device))
         batch_size = self.batch_size_
         loader = clip_loader(
@@ -428,6 +483,7 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
             clips_per_batch=max(1, batch_size // self.sampler.n_frames),
             n_workers=self._n_workers(device),
             pin_memory=device.type == "cuda",
+            threads=multiprocessing.current_process().daemon,
         )
         progress = tqdm(
             total=len(paths), initial=len(paths) - len(todo), disable=not self.verbose, desc="clips", unit="clip"
@@ -443,14 +499,17 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
                 good = [(i, frames) for i, frames, _, error in items if error is None]
                 if good:
                     frames = torch.cat([f for _, f in good])
-                    features = np.concatenate(
-                        [run(frames[s : s + batch_size]) for s in range(0, len(frames), batch_size)]
-                    ).reshape((len(good),) + clip_shape)
-                    for (i, _), clip_features in zip(good, features):
+                    runs = [run(frames[s : s + batch_size]) for s in range(0, len(frames), batch_size)]
+                    features = {
+                        name: np.concatenate([r[name] for r in runs]).reshape((len(good),) + shape)
+                        for name, shape in shapes.items()
+                    }
+                    for k, (i, _) in enumerate(good):
                         if cache is not None:
-                            cache.save(paths[i], clip_features)
+                            cache.save(paths[i], {name: features[name][k] for name in shapes})
                         if out is not None:
-                            out[i] = clip_features
+                            for name in out:
+                                out[name][i] = features[name][k]
                 progress.update(len(items))
                 if errors and self.sampler.on_error == "raise":
                     break  # nothing stored so far is lost; the caller raises
@@ -458,7 +517,7 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
 
     @contextlib.contextmanager
     def _running(self):
-        """Move the extractor to the device; yield ``run(uint8 batch) -> ndarray``."""
+        """Move the extractor to the device; yield ``run(uint8 batch) -> {output: ndarray}``."""
         device = torch.device(resolve_device(self.device))
         extractor = self.extractor_.to(device=device, memory_format=torch.channels_last)
         autocast = torch.autocast(
@@ -468,10 +527,11 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
         def run(batch):
             images = self.preprocess(batch, device).contiguous(memory_format=torch.channels_last)
             with autocast:
-                features = extractor(images)["out"]
-            if features.ndim > 2:
-                features = features.flatten(2).transpose(1, 2)
-            return features.float().cpu().numpy()
+                outputs = extractor(images)
+            return {
+                name: (f.flatten(2).transpose(1, 2) if f.ndim > 2 else f).float().cpu().numpy()
+                for name, f in outputs.items()
+            }
 
         try:
             with torch.inference_mode():
@@ -493,7 +553,7 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
 
 
 def _extract_shard(featurizer, paths):
-    """Fill ``featurizer``'s cache for ``paths`` (a task of :meth:`CNNFeaturizer.extract`).
+    """Fill ``featurizer``'s store for ``paths`` (a task of :meth:`CNNFeaturizer.extract`).
 
     ``featurizer`` is an unfitted clone; it is fitted here. Decoding failures
     are returned, not raised or warned (the caller reports them).
@@ -515,38 +575,33 @@ def _extract_shard(featurizer, paths):
     return errors, featurizer.damages_, featurizer.cache_stats_
 
 
-def _check_unique_names(paths, directory):
-    """A cache folder holds one entry per clip file name: two clips of one name cannot share it."""
-    seen = {}
-    for path in paths:
-        name = os.path.basename(path)
-        if seen.setdefault(name, path) != path:
-            raise ValueError(
-                f"{seen[name]} and {path} share the file name {name!r}; the cache {directory} names "
-                "entries by clip file name: use one cache_dir per folder of clips"
-            )
-
-
 class _WholeNetwork(torch.nn.Module):
-    """Expose a network's output under the key ``"out"``, like a feature extractor."""
+    """Expose a network's output under one name, like a feature extractor."""
 
-    def __init__(self, network):
+    def __init__(self, network, names):
         super().__init__()
         self.network = network
+        self.names = list(names)
 
     def forward(self, images):
-        return {"out": self.network(images)}
+        out = self.network(images)
+        return dict.fromkeys(self.names, out)
 
 
-def _extractor(network, spec, layer, backbone):
-    node = spec.pooled_node if layer is None else None if layer == "logits" else layer
-    if node is None:
-        return _WholeNetwork(network).eval()
+def _extractor(network, spec, outputs, backbone):
+    """A module returning ``{output: tensor}`` for each of ``outputs`` from one forward pass."""
+    nodes = {name: spec.pooled_node if name == "pooled" else None if name == "logits" else name for name in outputs}
+    if set(nodes.values()) == {None}:
+        return _WholeNetwork(network, outputs).eval()
+    if None in nodes.values():
+        _, eval_nodes = get_graph_node_names(network)
+        nodes = {name: eval_nodes[-1] if node is None else node for name, node in nodes.items()}
     try:
-        return create_feature_extractor(network, return_nodes={node: "out"}).eval()
+        return create_feature_extractor(network, return_nodes={node: name for name, node in nodes.items()}).eval()
     except ValueError as exc:
+        unknown = [name for name in outputs if name not in ("pooled", "logits")]
         raise ValueError(
-            f"layer={layer!r} is not a layer of {backbone}; "
+            f"layer or extra_outputs {unknown!r} is not a layer of {backbone}; "
             f"top-level modules are {[n for n, _ in network.named_children()]}"
         ) from exc
 

@@ -1,5 +1,8 @@
 """Decode clips in background workers while the network runs."""
 
+import collections
+from concurrent.futures import ThreadPoolExecutor
+
 import torch
 from torch.utils.data import DataLoader, Dataset
 
@@ -41,8 +44,30 @@ def _as_list(items):
     return items
 
 
-def clip_loader(paths, sampler, indices, *, clips_per_batch, n_workers, pin_memory):
-    """A DataLoader yielding lists of :class:`ClipDataset` items, in order."""
+def _threaded_batches(dataset, clips_per_batch, n_workers):
+    """Lists of ``dataset`` items, in order, decoded by ``n_workers`` threads a few clips ahead."""
+    with ThreadPoolExecutor(n_workers, thread_name_prefix="skmem-decode") as pool:
+        pending = collections.deque()
+        ahead = 2 * max(clips_per_batch, n_workers)
+        batch = []
+        for item in range(len(dataset)):
+            pending.append(pool.submit(dataset.__getitem__, item))
+            while len(pending) > ahead or (pending and item == len(dataset) - 1):
+                batch.append(pending.popleft().result())
+                if len(batch) == clips_per_batch or (not pending and item == len(dataset) - 1):
+                    yield batch
+                    batch = []
+
+
+def clip_loader(paths, sampler, indices, *, clips_per_batch, n_workers, pin_memory, threads=False):
+    """Lists of :class:`ClipDataset` items, in order, ``clips_per_batch`` at a time.
+
+    ``n_workers`` processes decode ahead (a DataLoader); with ``threads`` (a
+    daemonic process may not start processes) they are threads of this
+    process instead.
+    """
+    if threads and n_workers > 0:
+        return _threaded_batches(ClipDataset(paths, sampler, indices), clips_per_batch, n_workers)
     return DataLoader(
         ClipDataset(paths, sampler, indices),
         batch_size=clips_per_batch,

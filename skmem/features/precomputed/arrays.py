@@ -1,4 +1,4 @@
-"""Folders of one ``.npy`` array per clip, plain or written by :class:`skmem.CNNFeaturizer`."""
+"""Folders of one ``.npy`` array per clip, and feature stores written by :class:`skmem.CNNFeaturizer`."""
 
 import json
 import os
@@ -7,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
-from skmem.features.cache import CONFIG_FILE, FeatureConfigError, cache_entries, read_config
 from skmem.features.descriptors import DescriptorFormatError, parse_file
 from skmem.features.precomputed.base import FileFormat
 from skmem.features.precomputed.ids import ClipIndex, clip_key
+from skmem.features.store import FeatureConfigError, FeatureStore, output_name, read_config
 from skmem.persistence import config_difference
 
 __all__ = ["ArrayRows", "NpyFormat", "feature_index"]
@@ -19,11 +19,11 @@ __all__ = ["ArrayRows", "NpyFormat", "feature_index"]
 def feature_index(root):
     """The clips of a feature folder: ``{clip name: .npy file}``.
 
-    A folder written by :class:`skmem.CNNFeaturizer` (it holds
-    :data:`~skmem.features.cache.CONFIG_FILE`) lists its entries by clip file
-    name (``video10.webm``), as :func:`~skmem.features.cache.cache_entries`
-    does. Any other folder holds one ``<name>.npy`` per clip, listed by
-    ``<name>``; hidden files (such as ``.tmp-*`` leftovers) are skipped.
+    A feature store written by :class:`skmem.CNNFeaturizer` (it records
+    :data:`~skmem.features.store.CONFIG_FILE`) lists its entries by canonical
+    clip id (``video10``), each with the file of its ``layer`` output, as its
+    index records them. Any other folder holds one ``<name>.npy`` per clip,
+    listed by ``<name>``; hidden files are skipped.
 
     Parameters
     ----------
@@ -34,23 +34,23 @@ def feature_index(root):
     FileNotFoundError
         When ``root`` is not a folder.
     FeatureConfigError
-        When ``root`` holds cache entries but no configuration (a cache of an
-        older skmem, whose entries may mix configurations).
+        When ``root`` is a feature folder of an older skmem (see
+        :mod:`skmem.features.store`).
+    ValueError
+        When one clip id names two clips of a store (naming both paths).
     """
     root = Path(os.path.expanduser(os.fspath(root)))
     if not root.is_dir():
         raise FileNotFoundError(f"feature folder {str(root)!r} is not a folder")
-    if (root / CONFIG_FILE).is_file():
-        return {name: Path(path) for name, path in cache_entries(root).items()}
-    try:
-        legacy = bool(cache_entries(root))
-    except ValueError:  # one clip with several entries
-        legacy = True
-    if legacy:
-        raise FeatureConfigError(
-            f"{root}: holds cache entries but no {CONFIG_FILE} (written by an older skmem?), so "
-            "their feature configuration is unknown; extract the features again"
-        )
+    if read_config(root) is not None:
+        with FeatureStore(root) as store:
+            primary = output_name(store.config.get("layer"))
+            index = {}
+            for entry in store.entries():
+                if entry.clip_id in index:
+                    store.find(entry.clip_id)  # raises, naming both clips
+                index[entry.clip_id] = Path(entry.file(primary))
+            return index
     with os.scandir(root) as listing:
         return {
             item.name[: -len(".npy")]: Path(item.path)
@@ -105,8 +105,11 @@ class ArrayRows:
 class NpyFormat(FileFormat):
     """One ``.npy`` array per clip, ``(D,)``, ``(T, D)`` or ``(T, L, D)`` (see :func:`feature_index`).
 
-    ``fit`` records the feature configuration of a cache folder; ``transform``
-    refuses a folder that records another one.
+    In a feature store, a clip is found through its index: by its path (as
+    it is now: a rewritten clip is missing) or by its canonical id, and its
+    ``layer`` output is read. ``fit`` records the store's feature
+    configuration (without its extra outputs, which are not read);
+    ``transform`` refuses a folder that records another one.
     """
 
     parser = (parse_file, "npy", None)
@@ -120,6 +123,8 @@ class NpyFormat(FileFormat):
     def check_config(self, root, fitting):
         """Record (at fit) or check the configuration recorded in ``root``; returns it."""
         config = read_config(root)
+        if config is not None:
+            config = {**config, "extra_outputs": []}  # only the layer output is read
         if fitting:
             self.config, self.fitted_root = config, root
         if config == self.config:
@@ -142,16 +147,23 @@ class NpyFormat(FileFormat):
 
     def locate(self, root, reader):
         config = self.check_config(root, reader.fitting)
-        index = ClipIndex(feature_index(root).items(), repr(str(root)))
         sources = []
-        for row, item in enumerate(reader.ids):
-            path = index.find(item, row)
-            sources.append(None if path is None else [path])
+        if config is None:
+            index = ClipIndex(feature_index(root).items(), repr(str(root)))
+            for row, item in enumerate(reader.ids):
+                path = index.find(item, row)
+                sources.append(None if path is None else [path])
+        else:
+            with FeatureStore(root) as store:
+                primary = output_name(config.get("layer"))
+                for row, item in enumerate(reader.ids):
+                    entry = store.find(item, row)
+                    sources.append(None if entry is None else [Path(entry.file(primary))])
 
         def describe(row):
             if config is None:
                 return f"{str(root / (clip_key(reader.ids[row], row) + '.npy'))!r} does not exist"
-            return f"the feature cache {str(root)!r} has no entry for it"
+            return f"the feature store {str(root)!r} has no entry for it (as it is now)"
 
         reader.found(sources, repr(str(root)), describe)
         return sources

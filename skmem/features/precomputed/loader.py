@@ -127,9 +127,9 @@ class PrecomputedFeatureLoader(TransformerMixin, BaseEstimator):
     feature_config_ : dict or None
         The feature configuration recorded in the folder read at ``fit`` (a
         :class:`skmem.CNNFeaturizer` cache, see
-        :func:`skmem.features.cache.read_config`); None for other folders and
+        :func:`skmem.features.store.read_config`); None for other folders and
         kinds. ``transform`` raises
-        :class:`~skmem.features.cache.FeatureConfigError`, naming both
+        :class:`~skmem.features.store.FeatureConfigError`, naming both
         configurations, when ``root`` now records another one.
     format_ : DescriptorFormat
         The fitted reader of this kind's files.
