@@ -37,7 +37,7 @@ from sklearn.base import clone
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
-    Bundle, RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test,
+    Bundle, RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test,
 )
 
 from skmem.cli import main
@@ -100,14 +100,19 @@ def _ridge_model():
 class Workflow(RuleBasedStateMachine):
     """A user's workspace: clip folders with labels, two feature folders, models and run files.
 
-    Every kind of step is taken, including those that meet the faults listed
-    in :data:`KNOWN_FAULTS`.
+    Every kind of step is taken: same-named clips of another folder
+    extracted into one feature folder, ``.tmp-`` clip names, interrupted
+    extractions and deep-model fits. Before the feature store keyed entries
+    by clip identity and deep models honoured interrupts, these steps found
+    three faults that exited 0: same-named clips of another folder replaced
+    a feature folder's entries (``cv``/``fit`` then used the other clips'
+    features), a ``.tmp-`` clip had no entry for ``cv``/``fit``/``predict``,
+    and an interrupted LSTM ``fit`` saved the half-trained model.
     """
 
     folders = Bundle("folders")
     models = Bundle("models")
     names = NAMES
-    known_faults = True
 
     def __init__(self, pool, scratch):
         super().__init__()
@@ -200,7 +205,6 @@ class Workflow(RuleBasedStateMachine):
         assert status == 0, f"extract {folder} -> {out} exited {status}"
         self._record(out, folder)
 
-    @precondition(lambda self: self.known_faults)
     @rule(target=folders, folder=folders, data=st.data(), spelling=st.sampled_from(sorted(SPELLINGS)))
     def same_names_elsewhere(self, folder, data, spelling):
         """Another folder with the same file names, other clips, extracted where ``folder`` was; then use ``folder``."""
@@ -211,7 +215,6 @@ class Workflow(RuleBasedStateMachine):
             self.cv(folder, source)
         return other
 
-    @precondition(lambda self: self.known_faults)
     @rule(folder=folders, source=st.integers(0, 1))
     def interrupted_deep_fit(self, folder, source):
         import torch
@@ -337,32 +340,11 @@ class Workflow(RuleBasedStateMachine):
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-class PlainNamesWorkflow(Workflow):
-    """The workflow without the steps that meet :data:`KNOWN_FAULTS`: no ``.tmp-`` clip names, no
-    two folders of the same file names in one feature folder, no interrupted deep-model fit."""
-
-    names = [name for name in NAMES if not name.startswith(".tmp-")]
-    known_faults = False
-
-
-#: What the workflow finds today, each fixed on its own branch (feature store, interrupts).
-KNOWN_FAULTS = (
-    "clips of another folder with the same file names replace a feature folder's entries, "
-    "so 'skmem cv' and 'skmem fit' on the first folder's labels use the other clips' features, exit 0; "
-    "a clip named '.tmp-...' is extracted (exit 0) but has no entry for cv/fit/predict; "
-    "an interrupted deep-model fit exits 0 and saves the half-trained model"
-)
-
 WORKFLOW_SETTINGS = settings(
-    max_examples=4, stateful_step_count=12, deadline=None, derandomize=True, database=None,
+    max_examples=5, stateful_step_count=12, deadline=None, derandomize=True, database=None,
     phases=[Phase.explicit, Phase.generate], report_multiple_bugs=False, suppress_health_check=list(HealthCheck),
 )
 
 
 def test_random_workflows_keep_the_invariants(pool, tmp_path):
-    run_state_machine_as_test(lambda: PlainNamesWorkflow(pool, tmp_path), settings=WORKFLOW_SETTINGS)
-
-
-@pytest.mark.xfail(reason=KNOWN_FAULTS, raises=AssertionError, strict=True)
-def test_random_workflows_with_colliding_names_and_interrupted_deep_fits(pool, tmp_path):
     run_state_machine_as_test(lambda: Workflow(pool, tmp_path), settings=WORKFLOW_SETTINGS)
