@@ -10,8 +10,6 @@ import torch
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils.validation import check_is_fitted
-from torchvision.models.feature_extraction import create_feature_extractor
-from torchvision.transforms.v2 import functional as TF
 from tqdm.auto import tqdm
 
 from skmem._params import HasMethods, Interval, StrOptions, check_constraints
@@ -140,7 +138,7 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "backbone": [StrOptions(set(backbones.BACKBONES))],
+        "backbone": [StrOptions(backbones.BackboneNames())],
         "weights": [str, os.PathLike, None],
         "layer": [str, None],
         "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
@@ -196,7 +194,9 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
             if X is not None:
                 as_paths(X)
                 self.n_features_in_ = 1
-        spec = backbones.get_backbone(self.backbone)
+        spec = backbones.get_backbone(self.backbone, self.weights)
+        if self.sampler is not None:
+            spec.n_steps(self.sampler.n_frames)
         if self.weights is None:
             warnings.warn(
                 f"{spec.name} runs with random weights (weights=None): its features carry no "
@@ -206,14 +206,15 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
         self.weights_id_ = backbones.weights_identity(spec, self.weights, self.random_state)
         self.batch_size_ = self.batch_size
         if self.batch_size == "auto":
-            self.batch_size_ = 64 if torch.device(resolve_device(self.device)).type == "cuda" else 16
+            self.batch_size_ = spec.auto_batch_size(torch.device(resolve_device(self.device)).type)
+        self.batch_size_ = spec.round_batch(self.batch_size_)
         self.backbone_spec_ = spec
         network = backbones.skeleton(spec, self.weights)
-        image = torch.zeros(1, 3, spec.crop_size, spec.crop_size, device="meta")
-        probe = _extractor(network, spec, self.layer, self.backbone)(image)["out"]
+        image = spec.probe()
+        probe = spec.locations(spec.extractor(network, self.layer)(image)["out"])
         self.n_classes_ = int(network(image).shape[1])
-        self.n_features_out_ = int(probe.shape[1])
-        self.n_locations_ = int(np.prod(probe.shape[2:])) if probe.ndim > 2 else None
+        self.n_features_out_ = int(probe.shape[-1])
+        self.n_locations_ = int(probe.shape[1]) if probe.ndim > 2 else None
         if getattr(self, "_built", None) is not None and self._built[0] != self._network_key():
             self._built = None
         return self
@@ -228,7 +229,7 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
             network, identity = backbones.build_network(self.backbone_spec_, self.weights, self.random_state)
             if identity != self.weights_id_:
                 raise ValueError(f"the weights changed since fit ({self.weights_id_} then, {identity} now); refit")
-            self._built = (self._network_key(), network, _extractor(network, self.backbone_spec_, self.layer, self.backbone))
+            self._built = (self._network_key(), network, self.backbone_spec_.extractor(network, self.layer).eval())
         return self._built[1:]
 
     @property
@@ -270,12 +271,16 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
             self._report(errors)
             return out
         lead, flat = flat_frames(X)
-        out = np.empty((len(flat),) + self._frame_shape(), dtype=np.float32)
+        steps = self.backbone_spec_.n_steps
+        if len(lead) == 1 and self.backbone_spec_.segment_frames:
+            raise ValueError(f"{self.backbone} reads clips: X must be of shape (n, T, H, W, 3), got {np.shape(X)}")
+        lead = lead[:-1] + (steps(lead[-1]),)
+        out = np.empty((int(np.prod(lead)),) + self._frame_shape(), dtype=np.float32)
         batch_size = self.batch_size_
         with self._running() as run:
             for start in tqdm(range(0, len(flat), batch_size), disable=not self.verbose, desc="features", unit="batch"):
-                batch = flat[start : start + batch_size]
-                out[start : start + len(batch)] = run(batch)
+                batch = run(flat[start : start + batch_size])
+                out[steps(start) : steps(start) + len(batch)] = batch
         return out.reshape(lead + out.shape[1:])
 
     @classmethod
@@ -315,13 +320,16 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
             sampler = {k: v for k, v in self.sampler.get_params().items() if k not in _SAMPLER_RUNTIME_PARAMS}
         device = torch.device(resolve_device(self.device))
         precision = str(_autocast_dtype(device)).removeprefix("torch.") if resolve_autocast(self.autocast, device) else "float32"
-        return {
+        config = {
             "backbone": self.backbone,
             "weights": self.weights_id_,
             "layer": self.layer,
             "sampler": sampler,
             "precision": precision,
         }
+        if self.backbone_spec_.segment_frames:
+            config["segment_frames"] = self.backbone_spec_.segment_frames
+        return config
 
     def extract(self, paths, n_shards=None):
         """Fill the cache for ``paths`` without holding their features in memory.
@@ -397,7 +405,7 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
         """
         if cache is not None:
             _check_unique_names(paths, cache.directory)
-        clip_shape = (self.sampler.n_frames,) + self._frame_shape()
+        clip_shape = (self.backbone_spec_.n_steps(self.sampler.n_frames),) + self._frame_shape()
         out = np.zeros((len(paths),) + clip_shape, dtype=np.float32) if keep else None
         todo = []
         for i, path in enumerate(paths):
@@ -460,17 +468,16 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
     def _running(self):
         """Move the extractor to the device; yield ``run(uint8 batch) -> ndarray``."""
         device = torch.device(resolve_device(self.device))
-        extractor = self.extractor_.to(device=device, memory_format=torch.channels_last)
+        spec = self.backbone_spec_
+        extractor = self.extractor_.to(device=device, memory_format=spec.memory_format)
         autocast = torch.autocast(
             device.type, dtype=_autocast_dtype(device), enabled=resolve_autocast(self.autocast, device)
         )
 
         def run(batch):
-            images = self.preprocess(batch, device).contiguous(memory_format=torch.channels_last)
+            images = self.preprocess(batch, device).contiguous(memory_format=spec.memory_format)
             with autocast:
-                features = extractor(images)["out"]
-            if features.ndim > 2:
-                features = features.flatten(2).transpose(1, 2)
+                features = spec.locations(extractor(images)["out"])
             return features.float().cpu().numpy()
 
         try:
@@ -480,16 +487,13 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
             extractor.to("cpu")
 
     def preprocess(self, batch, device):
-        """uint8 ``(B, H, W, 3)`` tensor -> normalised float ``(B, 3, S, S)`` on ``device``."""
+        """uint8 ``(B, H, W, 3)`` tensor -> the network's normalised float input on ``device``.
+
+        ``(B, 3, S, S)`` for image networks; ``(B / F, 3, F, S, S)`` for video
+        networks reading segments of ``F`` frames.
+        """
         check_is_fitted(self, "weights_id_")
-        spec = self.backbone_spec_
-        images = batch.to(device, non_blocking=True).permute(0, 3, 1, 2).float().div_(255.0)
-        if images.shape[-2:] != (spec.crop_size, spec.crop_size):
-            size = [spec.resize_size, spec.resize_size] if spec.stretch else spec.resize_size
-            images = TF.center_crop(TF.resize(images, size, antialias=True), spec.crop_size)
-        if spec.mean is not None:
-            images = TF.normalize(images, spec.mean, spec.std)
-        return images
+        return self.backbone_spec_.preprocess(batch, device)
 
 
 def _extract_shard(featurizer, paths):
@@ -525,30 +529,6 @@ def _check_unique_names(paths, directory):
                 f"{seen[name]} and {path} share the file name {name!r}; the cache {directory} names "
                 "entries by clip file name: use one cache_dir per folder of clips"
             )
-
-
-class _WholeNetwork(torch.nn.Module):
-    """Expose a network's output under the key ``"out"``, like a feature extractor."""
-
-    def __init__(self, network):
-        super().__init__()
-        self.network = network
-
-    def forward(self, images):
-        return {"out": self.network(images)}
-
-
-def _extractor(network, spec, layer, backbone):
-    node = spec.pooled_node if layer is None else None if layer == "logits" else layer
-    if node is None:
-        return _WholeNetwork(network).eval()
-    try:
-        return create_feature_extractor(network, return_nodes={node: "out"}).eval()
-    except ValueError as exc:
-        raise ValueError(
-            f"layer={layer!r} is not a layer of {backbone}; "
-            f"top-level modules are {[n for n, _ in network.named_children()]}"
-        ) from exc
 
 
 def resolve_autocast(setting, device):

@@ -1,0 +1,303 @@
+"""What every backbone family shares: input handling, layer reading, checkpoints."""
+
+import os
+import re
+from dataclasses import dataclass
+
+import torch
+from torchvision.transforms import InterpolationMode
+from torchvision.transforms.v2 import functional as TF
+
+__all__ = ["Backbone", "LayerOutput", "read_checkpoint", "seeded"]
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+@dataclass(frozen=True)
+class Backbone:
+    """How to build, feed and read one image network.
+
+    Subclasses (one per weights source) say how the network is built and
+    where its named weights come from; this base feeds frames to it and
+    reads its outputs.
+
+    Attributes
+    ----------
+    name : str
+        Registry name (``CNNFeaturizer(backbone=name)``).
+    builder : str
+        The name the weights source knows the architecture by.
+    crop_size : int
+        Side of the square the network sees.
+    resize_size : int or tuple of int
+        Frames of another size are resized to this (an int: their shorter
+        side; a pair: exactly ``(height, width)``), then centre-cropped to
+        ``crop_size``. Frames already ``crop_size`` square are used as they are.
+    mean, std : tuple of float or None
+        Per-channel normalisation of ``[0, 1]`` pixels (None: none).
+    interpolation : {"bilinear", "bicubic"}
+        Resampling of the resize.
+    antialias : bool
+        Antialiased resize (what the weights' own transforms do).
+    head : str or None
+        Dotted name of the final classification layer; its input is the
+        pooled feature vector (averaged over any spatial or time axes left).
+        None: the network's output is the pooled output.
+    last_conv : str or None
+        Module holding the last convolutional map, pooled and fed to ``head``
+        alone (class activation maps); None where the head is not one linear
+        layer on an averaged map.
+    cam_relu : bool
+        The network applies a ReLU to ``last_conv``'s output before pooling.
+    token_layers : bool
+        Layers output ``(B, L, C)`` tokens (transformers) rather than
+        channels-first maps.
+    channels_last_maps : bool
+        Layers output ``(B, H, W, C)`` maps (Swin).
+    source : str
+        Where ``weights="DEFAULT"`` comes from.
+    """
+
+    name: str
+    builder: str
+    crop_size: int = 224
+    resize_size: object = 256
+    mean: tuple = IMAGENET_MEAN
+    std: tuple = IMAGENET_STD
+    interpolation: str = "bilinear"
+    antialias: bool = True
+    head: str = "fc"
+    last_conv: str = None
+    cam_relu: bool = False
+    token_layers: bool = False
+    channels_last_maps: bool = False
+    source: str = "torchvision"
+
+    #: Frames per network input (None: one image per input).
+    segment_frames = None
+
+    # -- weights: subclasses ----------------------------------------------------
+
+    def with_weights(self, weights):
+        """This backbone fed as ``weights`` declare (named weights may change the input size)."""
+        return self
+
+    def construct(self, state=None):
+        """The network with random weights, shaped to hold the checkpoint ``state`` when given."""
+        raise NotImplementedError
+
+    def num_classes(self, state, default=1000):
+        """Outputs of the head that the checkpoint ``state`` holds."""
+        return state[f"{self.head}.weight"].shape[0] if state is not None and self.head is not None else default
+
+    def meta_network(self, state=None):
+        """:meth:`construct` on the meta device: shapes, no weights."""
+        try:
+            with torch.device("meta"):
+                return self.construct(state)
+        except NotImplementedError:  # a constructor that computes with tensors (RegNet's widths)
+            return self.construct(state).to("meta")
+
+    def pretrained(self, weights):
+        """The network with the named ``weights`` (downloaded into the source's cache)."""
+        raise NotImplementedError
+
+    def pretrained_identity(self, weights):
+        """``"<source>:<exact name>"`` of the named ``weights``; checks the name, downloads nothing."""
+        raise NotImplementedError
+
+    @staticmethod
+    def weights_from_label(label):
+        """The ``weights`` value whose identity ends in ``label`` (see :meth:`pretrained_identity`)."""
+        return label
+
+    def finish(self, network):
+        """The built network as it runs (e.g. without training-only branches)."""
+        return network
+
+    def checkpoint_state(self, state, path):
+        """A checkpoint's entries as the network names them."""
+        return state
+
+    def categories(self):
+        """Class names of the default weights' outputs."""
+        raise ValueError(f"{self.name} has no class names")
+
+    # -- running ----------------------------------------------------------------
+
+    @property
+    def memory_format(self):
+        """Memory format of the network's input and weights (channels-last: faster convolutions)."""
+        return torch.channels_last
+
+    def auto_batch_size(self, device_type):
+        """Frames per forward pass for ``batch_size="auto"``."""
+        return 64 if device_type == "cuda" else 16
+
+    def round_batch(self, batch_size):
+        """``batch_size`` frames, rounded up to whole network inputs."""
+        return batch_size
+
+    def n_steps(self, n_frames):
+        """Feature vectors given by ``n_frames`` consecutive frames of one clip."""
+        return n_frames
+
+    def probe(self):
+        """A meta-device input of one sample (output shapes)."""
+        return torch.zeros(1, 3, self.crop_size, self.crop_size, device="meta")
+
+    def preprocess(self, batch, device):
+        """uint8 ``(B, H, W, 3)`` frames -> normalised float ``(B, 3, S, S)`` on ``device``."""
+        images = batch.to(device, non_blocking=True).permute(0, 3, 1, 2)
+        images = self._resize(images).float().div_(255.0)
+        if self.mean is not None:
+            images = TF.normalize(images, self.mean, self.std)
+        return images
+
+    def _resize(self, images):
+        """Resize and centre-crop uint8 ``(B, 3, H, W)`` images, as the weights' transforms do."""
+        if images.shape[-2:] == (self.crop_size, self.crop_size):
+            return images
+        size = list(self.resize_size) if isinstance(self.resize_size, tuple) else self.resize_size
+        mode = InterpolationMode(self.interpolation)
+        return TF.center_crop(TF.resize(images, size, interpolation=mode, antialias=self.antialias), self.crop_size)
+
+    def extractor(self, network, layer):
+        """The module computing ``layer``'s output as ``{"out": tensor}``.
+
+        None: the pooled features (the input of ``head``); ``"logits"``: the
+        network's output; else the output of the named module.
+        """
+        if layer == "logits" or (layer is None and self.head is None):
+            return LayerOutput(network, None)
+        if layer is None:
+            return LayerOutput(network, self.head, read_input=True, pool=True)
+        try:
+            network.get_submodule(layer)
+        except AttributeError:
+            raise ValueError(
+                f"layer={layer!r} is not a layer of {self.name}; "
+                f"top-level modules are {[n for n, _ in network.named_children()]}"
+            ) from None
+        return LayerOutput(network, layer)
+
+    def locations(self, features):
+        """Extractor output -> ``(B, D)`` vectors or ``(B, L, C)`` maps."""
+        if features.ndim == 2:
+            return features
+        if self.token_layers and features.ndim == 3:
+            return features
+        if self.channels_last_maps:
+            return features.flatten(1, -2)
+        return features.flatten(2).transpose(1, 2)
+
+
+class _Reached(Exception):
+    """Raised by a hook once the wanted layer has run: the rest of the network is skipped."""
+
+
+class LayerOutput(torch.nn.Module):
+    """Run ``network`` up to the module ``name`` and return its output as ``{"out": ...}``.
+
+    Parameters
+    ----------
+    network : torch.nn.Module
+    name : str or None
+        Dotted module name; None returns the network's own output.
+    read_input : bool, default=False
+        Return the module's input instead of its output.
+    pool : bool, default=False
+        Average the returned tensor over every axis after the second.
+    """
+
+    def __init__(self, network, name, read_input=False, pool=False):
+        super().__init__()
+        self.network, self.name, self.read_input, self.pool = network, name, read_input, pool
+
+    def forward(self, images):
+        if self.name is None:
+            return {"out": self.network(images)}
+        box = {}
+
+        def keep(module, args, output=None):
+            box["out"] = args[0] if self.read_input else output
+            raise _Reached
+
+        module = self.network.get_submodule(self.name)
+        hook = module.register_forward_pre_hook(keep) if self.read_input else module.register_forward_hook(keep)
+        try:
+            self.network(images)
+        except _Reached:
+            pass
+        finally:
+            hook.remove()
+        out = box["out"]
+        if not isinstance(out, torch.Tensor):
+            raise ValueError(f"layer {self.name!r} does not output one tensor ({type(out).__name__})")
+        if self.pool and out.ndim > 2:
+            out = out.flatten(2).mean(dim=2)
+        return {"out": out}
+
+
+def seeded(build, random_state):
+    """``build()`` with PyTorch's global generator seeded by ``random_state`` (restored after)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0 if random_state is None else int(random_state))
+        return build()
+
+
+_OLD_DENSENET_KEY = re.compile(r"^(.*denselayer\d+\.(?:norm|relu|conv))\.([12]\..+)$")
+
+
+def _clean_state_dict(state, path):
+    if not isinstance(state, dict):
+        raise ValueError(f"{path}: expected a state dict or a dict with a 'state_dict' entry, got {type(state).__name__}")
+    for wrapper in ("state_dict", "model", "module"):
+        if wrapper in state and isinstance(state[wrapper], dict):
+            state = state[wrapper]
+            break
+    cleaned = {}
+    for key, value in state.items():
+        if not isinstance(value, torch.Tensor):
+            raise ValueError(f"{path}: entry {key!r} is not a tensor; is this a state dict?")
+        key = key.removeprefix("module.")
+        key = _OLD_DENSENET_KEY.sub(lambda m: m.group(1) + m.group(2), key)
+        cleaned[key] = value
+    return cleaned
+
+
+def _load_file(path, mmap):
+    if str(path).endswith(".safetensors"):
+        from safetensors.torch import load_file
+
+        return load_file(path)
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True, mmap=mmap)
+    except RuntimeError:
+        if not mmap:
+            raise
+        return torch.load(path, map_location="cpu", weights_only=True)  # legacy format: no mmap
+
+
+def read_checkpoint(backbone, path, mmap=True):
+    """The cleaned state dict of a checkpoint, its tensors memory-mapped where possible."""
+    try:
+        state = _load_file(path, mmap)
+    except Exception as exc:  # torch and safetensors raise several types for unreadable files
+        raise ValueError(f"{path}: not a readable checkpoint ({exc})") from exc
+    state = backbone.checkpoint_state(_clean_state_dict(state, path), path)
+    head_key = f"{backbone.head}.weight"
+    if backbone.head is not None and head_key not in state:
+        raise ValueError(f"{path}: no {head_key!r} entry; it does not look like a {backbone.name} checkpoint")
+    return state
+
+
+def is_checkpoint_path(weights):
+    """Whether ``weights`` names a file rather than named weights."""
+    if isinstance(weights, os.PathLike):
+        return True
+    return isinstance(weights, str) and (
+        os.sep in weights or weights.lower().endswith((".pt", ".pth", ".tar", ".bin", ".ckpt", ".safetensors"))
+        or os.path.exists(weights)
+    )
