@@ -1,14 +1,15 @@
 """What every backbone family shares: input handling, layer reading, checkpoints."""
 
+import contextlib
 import os
 import re
 from dataclasses import dataclass
 
 import torch
 from torchvision.transforms import InterpolationMode
-from torchvision.transforms.v2 import functional as TF
+from torchvision.transforms import functional as TF  # what the weights' own transforms use
 
-__all__ = ["Backbone", "LayerOutput", "read_checkpoint", "seeded"]
+__all__ = ["Backbone", "LayerOutput", "clean_state_dict", "is_checkpoint_path", "load_file", "read_checkpoint", "seeded"]
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -97,7 +98,8 @@ class Backbone:
             with torch.device("meta"):
                 return self.construct(state)
         except NotImplementedError:  # a constructor that computes with tensors (RegNet's widths)
-            return self.construct(state).to("meta")
+            with _parameters_on_meta():
+                return self.construct(state)
 
     def pretrained(self, weights):
         """The network with the named ``weights`` (downloaded into the source's cache)."""
@@ -149,7 +151,7 @@ class Backbone:
 
     def preprocess(self, batch, device):
         """uint8 ``(B, H, W, 3)`` frames -> normalised float ``(B, 3, S, S)`` on ``device``."""
-        images = batch.to(device, non_blocking=True).permute(0, 3, 1, 2)
+        images = batch.to(device, non_blocking=True).permute(0, 3, 1, 2).contiguous()
         images = self._resize(images).float().div_(255.0)
         if self.mean is not None:
             images = TF.normalize(images, self.mean, self.std)
@@ -193,6 +195,27 @@ class Backbone:
         return features.flatten(2).transpose(1, 2)
 
 
+@contextlib.contextmanager
+def _parameters_on_meta():
+    """Move every parameter and buffer a module registers to the meta device (its initialisation is then free)."""
+    module = torch.nn.Module
+    register_parameter, register_buffer = module.register_parameter, module.register_buffer
+
+    def parameter(self, name, param):
+        if param is not None:
+            param = torch.nn.Parameter(param.to("meta"), requires_grad=param.requires_grad)
+        register_parameter(self, name, param)
+
+    def buffer(self, name, tensor, persistent=True):
+        register_buffer(self, name, None if tensor is None else tensor.to("meta"), persistent=persistent)
+
+    module.register_parameter, module.register_buffer = parameter, buffer
+    try:
+        yield
+    finally:
+        module.register_parameter, module.register_buffer = register_parameter, register_buffer
+
+
 class _Reached(Exception):
     """Raised by a hook once the wanted layer has run: the rest of the network is skipped."""
 
@@ -233,6 +256,8 @@ class LayerOutput(torch.nn.Module):
         finally:
             hook.remove()
         out = box["out"]
+        if isinstance(out, (tuple, list)) and out and isinstance(out[0], torch.Tensor):
+            out = out[0]  # e.g. MViT blocks: (tokens, their grid size)
         if not isinstance(out, torch.Tensor):
             raise ValueError(f"layer {self.name!r} does not output one tensor ({type(out).__name__})")
         if self.pool and out.ndim > 2:
@@ -250,7 +275,7 @@ def seeded(build, random_state):
 _OLD_DENSENET_KEY = re.compile(r"^(.*denselayer\d+\.(?:norm|relu|conv))\.([12]\..+)$")
 
 
-def _clean_state_dict(state, path):
+def clean_state_dict(state, path):
     if not isinstance(state, dict):
         raise ValueError(f"{path}: expected a state dict or a dict with a 'state_dict' entry, got {type(state).__name__}")
     for wrapper in ("state_dict", "model", "module"):
@@ -267,7 +292,7 @@ def _clean_state_dict(state, path):
     return cleaned
 
 
-def _load_file(path, mmap):
+def load_file(path, mmap):
     if str(path).endswith(".safetensors"):
         from safetensors.torch import load_file
 
@@ -283,10 +308,10 @@ def _load_file(path, mmap):
 def read_checkpoint(backbone, path, mmap=True):
     """The cleaned state dict of a checkpoint, its tensors memory-mapped where possible."""
     try:
-        state = _load_file(path, mmap)
+        state = load_file(path, mmap)
     except Exception as exc:  # torch and safetensors raise several types for unreadable files
         raise ValueError(f"{path}: not a readable checkpoint ({exc})") from exc
-    state = backbone.checkpoint_state(_clean_state_dict(state, path), path)
+    state = backbone.checkpoint_state(clean_state_dict(state, path), path)
     head_key = f"{backbone.head}.weight"
     if backbone.head is not None and head_key not in state:
         raise ValueError(f"{path}: no {head_key!r} entry; it does not look like a {backbone.name} checkpoint")

@@ -5,11 +5,15 @@ with the text tower's (see :class:`skmem.text.CaptionEmbedder`).
 """
 
 import logging
+import os
 from dataclasses import dataclass, replace
 
-from skmem.features.backbones._base import Backbone
+import numpy as np
+import torch
 
-__all__ = ["OpenClip", "open_clip_backbone", "PREFIX"]
+from skmem.features.backbones._base import Backbone, clean_state_dict, is_checkpoint_path, load_file, seeded
+
+__all__ = ["OpenClip", "PREFIX", "TextTower", "open_clip_backbone"]
 
 PREFIX = "open_clip/"
 _OPENAI_MEAN = (0.48145466, 0.4578275, 0.40821073)
@@ -121,3 +125,50 @@ def open_clip_backbone(name):
         std=tuple(preprocess.get("std", _OPENAI_STD)), interpolation=preprocess.get("interpolation", "bicubic"),
         source="open_clip",
     )
+
+
+class TextTower:
+    """The text tower of an open_clip model, encoding like a ``SentenceTransformer``.
+
+    Parameters
+    ----------
+    backbone : OpenClip
+    weights : str, path-like or None
+        A pretrained tag (``"DEFAULT"``: the first listed), a checkpoint file
+        of the whole CLIP model, or None for random weights (seed 0).
+    device : str
+    """
+
+    def __init__(self, backbone, weights, device="cpu"):
+        if weights is None:
+            model = seeded(lambda: backbone.clip_model(None), 0)
+        elif is_checkpoint_path(weights):
+            path = os.path.abspath(os.fspath(weights))
+            model = backbone.clip_model(None)
+            try:
+                model.load_state_dict(clean_state_dict(load_file(path, mmap=False), path))
+            except RuntimeError as exc:
+                raise ValueError(f"{path}: not a whole {backbone.builder} CLIP model: {exc}") from exc
+        else:
+            model = backbone.clip_model(str(weights))
+        model.visual = None  # only the text tower is used
+        self.model = model.eval().to(device)
+        self.device = device
+        self.tokenizer = _open_clip().get_tokenizer(backbone.builder)
+        self.dimension = int(_open_clip().get_model_config(backbone.builder)["embed_dim"])
+
+    def get_embedding_dimension(self):
+        """Size of the text embeddings."""
+        return self.dimension
+
+    def encode(self, texts, batch_size=32, show_progress_bar=False, convert_to_numpy=True, normalize_embeddings=False):
+        """Embeddings of ``texts``, float32 ``(len(texts), D)`` (unit length with ``normalize_embeddings``)."""
+        from tqdm.auto import tqdm
+
+        out = [np.empty((0, self.dimension), np.float32)]
+        with torch.inference_mode():
+            for start in tqdm(range(0, len(texts), batch_size), disable=not show_progress_bar, desc="captions"):
+                tokens = self.tokenizer(list(texts[start : start + batch_size])).to(self.device)
+                vectors = self.model.encode_text(tokens, normalize=normalize_embeddings)
+                out.append(vectors.float().cpu().numpy())
+        return np.concatenate(out)

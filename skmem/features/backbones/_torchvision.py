@@ -81,7 +81,9 @@ class TorchvisionImage(Backbone):
         return f"torchvision:{self._weights(weights)}"
 
     def construct(self, state=None):
-        kwargs = {"num_classes": self.num_classes(state)}
+        kwargs = {"num_classes": self.num_classes(state, default=len(self.categories()))}
+        if self.builder.startswith("vit_"):
+            kwargs["image_size"] = self.crop_size  # the size of the chosen weights (SWAG: 384 to 518)
         if self.builder in _AUX:
             kwargs.update(aux_logits=state is not None and any(k.startswith(_AUX[self.builder]) for k in state))
             kwargs.update(init_weights=False)
