@@ -211,3 +211,20 @@ def test_caption_embedder_with_a_clip_text_tower(tmp_path):
         CaptionEmbedder(model="open_clip/ViT-B-32", weights=str(path)).fit(captions)
     with pytest.raises(ValueError, match="sentence-transformers model takes weights='DEFAULT'"):
         CaptionEmbedder(weights=None).fit(captions)
+
+
+@pytest.mark.filterwarnings("ignore:.*random weights:UserWarning")
+def test_command_line_extracts_with_dynamic_and_video_backbones(generated_clips, tmp_path, capsys):
+    import json
+
+    from skmem.cli import main
+    from skmem.features.cache import CONFIG_FILE, cache_entries
+
+    paths = [str(p) for p in generated_clips[0][:2]]
+    common = ["--weights", "none", "--device", "cpu", "--jobs", "0", *paths]
+    assert main(["extract", "--out", str(tmp_path / "vit"), "--backbone", "timm/test_vit", "--frames", "2", *common]) == 0
+    assert [np.load(e).shape for e in cache_entries(tmp_path / "vit").values()] == [(2, 64), (2, 64)]
+    assert main(["extract", "--out", str(tmp_path / "r3d"), "--backbone", "mc3_18", "--frames", "8", *common]) == 1
+    assert "multiple of 16" in capsys.readouterr().err
+    config = json.loads((tmp_path / "vit" / CONFIG_FILE).read_text())
+    assert config["backbone"] == "timm/test_vit" and config["weights"] == "random:0"
