@@ -1,4 +1,4 @@
-"""Per-frame CNN features: :class:`CNNFeaturizer`."""
+"""Per-frame (or per-segment) network features: :class:`CNNFeaturizer`."""
 
 import contextlib
 import os
@@ -27,10 +27,10 @@ _SAMPLER_RUNTIME_PARAMS = frozenset({"n_jobs", "on_error", "on_damaged", "seek",
 
 
 class CNNFeaturizer(TransformerMixin, BaseEstimator):
-    """Run a torchvision backbone over every frame of every clip.
+    """Run an image network over every frame (a video network over every segment) of every clip.
 
     Frames go in as raw uint8 RGB; the backbone's own preprocessing (resize,
-    centre crop, normalisation) is applied inside. With a ``sampler`` it takes
+    centre crop, normalisation, as its weights declare) is applied inside. With a ``sampler`` it takes
     clip paths instead and streams: worker processes decode the next clips
     while the network runs, so memory is bounded by the batch, not the
     dataset, and ``cache_dir`` keeps one file per clip so that a rerun only
@@ -46,29 +46,41 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
     Parameters
     ----------
     backbone : str, default="resnet50"
-        One of ``resnet18/34/50/101/152``, ``inception_v3``, ``densenet161``,
-        ``alexnet`` (torchvision), ``resmem_resnet152`` (the ImageNet
-        ResNet152 shipped by the optional ``resmem`` package, fed as ResMem
-        feeds it: 256² resize, 227² crop, no mean/std normalisation) or
-        ``resmem`` (ResMem's own memorability score per frame, ``D = 1``).
-        The ``resmem`` package has a NON-COMMERCIAL licence.
+        Any torchvision image classifier (``resnet50``, ``vit_b_16``,
+        ``convnext_tiny``, ``efficientnet_v2_s``, ...); a torchvision video
+        network (``r3d_18``, ``mc3_18``, ``r2plus1d_18``, ``s3d``,
+        ``mvit_v1_b``, ``mvit_v2_s``, ``swin3d_t/s/b``), which reads segments
+        of ``F`` consecutive frames (16; Swin3D: 32) and gives one vector per
+        segment, so ``T`` is the number of segments and the sampler's
+        ``n_frames`` must be a multiple of ``F``; ``"timm/<model>"`` (optional
+        extra ``timm``); ``"open_clip/<architecture>"`` (a CLIP image tower:
+        its image embedding; optional extra ``clip``); ``resmem_resnet152``
+        (the ImageNet ResNet152 shipped by the optional ``resmem`` package,
+        fed as ResMem feeds it: 256² resize, 227² crop, no mean/std
+        normalisation) or ``resmem`` (ResMem's own memorability score per
+        frame, ``D = 1``; the ``resmem`` package has a NON-COMMERCIAL
+        licence). The documentation's Backbones page lists them all.
     weights : str, path-like or None, default="DEFAULT"
-        A torchvision weights name (``"DEFAULT"``, ``"IMAGENET1K_V2"``, ...),
-        downloaded into the torch hub cache the first time (needs internet
-        once); a local checkpoint (a plain state dict, or a Places365-style
+        Named weights: ``"DEFAULT"``, a torchvision weights name
+        (``"IMAGENET1K_V2"``, ...), a timm or open_clip pretrained tag;
+        downloaded into the source's cache the first time (needs internet
+        once). A local checkpoint (a plain state dict, or a Places365-style
         ``.pth.tar`` holding ``state_dict`` with ``module.``-prefixed keys and
-        any number of classes); or None for random weights (warns).
+        any number of classes; open_clip: the whole CLIP model or its image
+        tower); or None for random weights (warns).
     layer : str or None, default=None
         None returns the pooled penultimate features ``(n, T, D)``;
         ``"logits"`` the network's final output ``(n, T, n_classes_)`` (class
-        scores before softmax; ResMem's score for ``backbone="resmem"``). The
-        name of a module (e.g. ``"layer3"``) returns its feature map as
-        ``(n, T, L, C)`` with ``L = h * w`` locations (resnet50 ``layer3`` at
-        224²: ``L = 196``, ``C = 1024``).
+        scores before softmax; ResMem's score for ``backbone="resmem"``; the
+        image embedding for open_clip). The name of a module (e.g.
+        ``"layer3"``) returns its output as ``(n, T, L, C)`` with ``L``
+        locations (resnet50 ``layer3`` at 224²: ``L = 196``, ``C = 1024``;
+        a vision transformer's tokens; a video network's ``t * h * w``).
     batch_size : int or "auto", default="auto"
-        Frames per forward pass (frames of several clips share a batch).
-        ``"auto"``: 16 on the CPU (larger batches gain nothing there and delay
-        the first results), 64 on CUDA.
+        Frames per forward pass (frames of several clips share a batch;
+        rounded up to whole segments for a video network). ``"auto"``: 16 on
+        the CPU (larger batches gain nothing there and delay the first
+        results), 64 on CUDA; video networks: 2 segments on the CPU, 8 on CUDA.
     device : str, default="auto"
         ``"auto"`` uses CUDA when available, else the CPU.
     sampler : FrameSampler or None, default=None
@@ -106,8 +118,7 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
         1 (one column of clip paths); set when ``fit`` is given ``X`` and a
         ``sampler``.
     batch_size_ : int
-        Frames per forward pass (``batch_size="auto"``: 64 on CUDA, 16 on
-        the CPU).
+        Frames per forward pass (see ``batch_size``).
     network_ : torch.nn.Module
         The full backbone (with its classifier), in eval mode, on the CPU;
         built on first access.
@@ -115,16 +126,18 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
         The part of the network that computes the returned features (built
         with ``network_``).
     n_features_out_ : int
-        Feature size ``D`` (channels ``C`` for a ``layer``).
+        Feature size ``D`` (channels ``C`` for a spatial ``layer``).
     n_locations_ : int or None
         ``L`` for a spatial ``layer`` at the backbone's input size, else None.
     n_classes_ : int
         Number of outputs of the network's final layer (1000 for ImageNet
-        weights, 365 for Places365 checkpoints, 1 for ``"resmem"``).
+        weights, 400 for Kinetics, 365 for Places365 checkpoints, 1 for
+        ``"resmem"``, the embedding size for open_clip).
     weights_id_ : str
         Exactly which weights are used (part of the cache configuration).
     backbone_spec_ : Backbone
-        How the backbone is built and fed.
+        How the backbone is built and fed (for the chosen weights); see
+        :mod:`skmem.features.backbones`.
     failed_paths_ : list of str
         Clips that could not be decoded in the last ``transform``/``extract``.
     damaged_paths_ : list of str
@@ -262,7 +275,8 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
         -------
         features : ndarray, float32
             ``(n, T, D)`` pooled or ``(n, T, L, C)`` for a ``layer``; the ``T``
-            axis is absent for 4-D (image) input.
+            axis is absent for 4-D (image) input. A video network gives one
+            step per segment: ``T`` = frames per clip / ``segment_frames``.
         """
         check_is_fitted(self, "weights_id_")
         if self.sampler is not None:
@@ -311,8 +325,9 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
     def feature_config(self):
         """The settings that determine the features: the configuration a cache folder records.
 
-        Backbone, weights identity, layer, the sampler's frame settings and
-        the precision the network runs in on ``device``.
+        Backbone, weights identity, layer, the sampler's frame settings,
+        the precision the network runs in on ``device`` and, for a video
+        network, ``segment_frames`` (frames per segment).
         """
         check_is_fitted(self, "weights_id_")
         sampler = None
