@@ -12,6 +12,7 @@ Usage: ``python benchmarks/bench_backbones.py [--clips 4] [--device cpu] [--back
 
 import argparse
 import json
+import sys
 import time
 import warnings
 
@@ -26,7 +27,7 @@ BACKBONES = [
 ]
 
 
-def rate(featurizer, frames, repeats=2):
+def rate(featurizer, frames, repeats=1):
     """Clips per second of ``featurizer.transform(frames)`` (best of ``repeats``, after a warm-up)."""
     featurizer.transform(frames[:1])
     best = min(_seconds(lambda: featurizer.transform(frames)) for _ in range(repeats))
@@ -41,7 +42,7 @@ def _seconds(function):
     return time.perf_counter() - start
 
 
-def contiguous_rate(featurizer, frames, repeats=2):
+def contiguous_rate(featurizer, frames, repeats=1):
     """Clips per second of the same network fed contiguous (not channels-last) float32 input."""
     batch = torch.from_numpy(frames.reshape((-1,) + frames.shape[2:]))
     device = torch.device(featurizer.device)
@@ -76,6 +77,7 @@ def speed_table(backbones, n_clips, device):
         if fp32.backbone_spec_.memory_format == torch.channels_last:
             row["channels_last_speedup"] = round(row["float32_clips_per_s"] / contiguous_rate(fp32, frames), 2)
         table[name] = row
+        print(name, json.dumps(row), file=sys.stderr, flush=True)  # progress: the table comes at the end
     if "resnet50" in table:
         for row in table.values():
             row["relative_to_resnet50"] = round(row["float32_clips_per_s"] / table["resnet50"]["float32_clips_per_s"], 3)

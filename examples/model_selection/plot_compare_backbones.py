@@ -34,10 +34,10 @@ warnings.filterwarnings("ignore", message=".*random weights")
 # %%
 # Clips and backbones
 # -------------------
-# 16 generated clips of 2 s at 8 fps. An image network reads 2 frames per
+# 12 generated clips of 2 s at 8 fps. An image network reads 2 frames per
 # clip; the video network ``r3d_18`` reads segments of 16 consecutive
 # frames (the whole clip here) and gives one vector per segment.
-paths, y = make_memorability_videos(16, tempfile.mkdtemp(), n_seconds=2, size=(48, 48), fps=8, random_state=0)
+paths, y = make_memorability_videos(12, tempfile.mkdtemp(), n_seconds=2, size=(48, 48), fps=8, random_state=0)
 backbones = {
     "mobilenet_v3_small": 2,
     "timm/test_vit": 2,
@@ -56,7 +56,7 @@ for backbone, n_frames in backbones.items():
     X = featurizer.fit_transform(paths)
     seconds = time.perf_counter() - start
     model = make_pipeline(TemporalPooling("mean"), StandardScaler(), RidgeCV(alphas=np.logspace(-1, 4, 11)))
-    scores = cross_val_score(model, X, y, cv=KFold(4, shuffle=True, random_state=0), scoring=spearman_scorer)
+    scores = cross_val_score(model, X, y, cv=KFold(3, shuffle=True, random_state=0), scoring=spearman_scorer)
     rows.append((backbone, X.shape, len(paths) / seconds, scores.mean()))
     print(f"{backbone:24s} features {X.shape}  {len(paths) / seconds:5.1f} clips/s  rho {scores.mean():+.2f}")
 
