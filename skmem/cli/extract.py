@@ -56,7 +56,8 @@ def add_feature_options(parser):
     )
     parser.add_argument(
         "--weights", type=weights, default="DEFAULT",
-        help="DEFAULT, a torchvision weights name or timm/open_clip pretrained tag, 'none' (random) or a checkpoint path",
+        help="DEFAULT, a torchvision weights name or timm/open_clip pretrained tag, 'none' (random) "
+        "or a checkpoint path",
     )
     parser.add_argument(
         "--frames", type=int_at_least(1), default=8,

@@ -9,7 +9,9 @@ import torch
 from torchvision.transforms import InterpolationMode
 from torchvision.transforms import functional as TF  # what the weights' own transforms use
 
-__all__ = ["Backbone", "LayerOutput", "clean_state_dict", "is_checkpoint_path", "load_file", "read_checkpoint", "seeded"]
+__all__ = [
+    "Backbone", "LayerOutput", "clean_state_dict", "is_checkpoint_path", "load_file", "read_checkpoint", "seeded",
+]
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)

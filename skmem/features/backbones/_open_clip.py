@@ -116,7 +116,9 @@ def open_clip_backbone(name):
     architecture = name.removeprefix(PREFIX)
     config = open_clip.get_model_config(architecture)
     if config is None:
-        raise ValueError(f"backbone={name!r}: {architecture!r} is not an open_clip architecture (see open_clip.list_models())")
+        raise ValueError(
+            f"backbone={name!r}: {architecture!r} is not an open_clip architecture (see open_clip.list_models())"
+        )
     size = config["vision_cfg"].get("image_size", 224)
     size = int(size if isinstance(size, int) else size[0])
     preprocess = config.get("preprocess_cfg", {})
