@@ -228,3 +228,14 @@ def test_command_line_extracts_with_dynamic_and_video_backbones(generated_clips,
     assert "multiple of 16" in capsys.readouterr().err
     config = json.loads((tmp_path / "vit" / CONFIG_FILE).read_text())
     assert config["backbone"] == "timm/test_vit" and config["weights"] == "random:0"
+
+
+def test_class_activation_maps_where_the_head_is_one_linear_layer():
+    from skmem.explain import class_activation_maps
+
+    featurizer = quiet("regnet_x_400mf")
+    maps, targets = class_activation_maps(featurizer, clips(1, 2), return_targets=True)
+    assert maps.shape == (1, 2, 224, 224) and targets.shape == (1, 2)
+    assert np.allclose(maps.min(axis=(2, 3)), 0) and np.allclose(maps.max(axis=(2, 3)), 1)
+    with pytest.raises(ValueError, match="'vit_b_32' is not one"):
+        class_activation_maps(quiet("vit_b_32"), clips(1, 1))
