@@ -239,3 +239,13 @@ def test_class_activation_maps_where_the_head_is_one_linear_layer():
     assert np.allclose(maps.min(axis=(2, 3)), 0) and np.allclose(maps.max(axis=(2, 3)), 1)
     with pytest.raises(ValueError, match="'vit_b_32' is not one"):
         class_activation_maps(quiet("vit_b_32"), clips(1, 1))
+
+
+def test_automatic_precision_keeps_clip_towers_in_float32_on_the_cpu(monkeypatch):
+    from skmem.features import cnn
+
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: True, raising=False)
+    assert quiet("mobilenet_v3_small", autocast="auto", device="cpu").feature_config()["precision"] == "bfloat16"
+    clip = quiet("open_clip/ViT-S-32-alt", autocast="auto", device="cpu")
+    assert clip.feature_config()["precision"] == "float32"
+    assert cnn.resolve_autocast("auto", torch.device("cpu"))  # without a backbone: the CPU decides

@@ -79,6 +79,8 @@ class Backbone:
 
     #: Frames per network input (None: one image per input).
     segment_frames = None
+    #: ``autocast="auto"`` runs the network in bfloat16 on CPUs that have the instructions for it.
+    cpu_bfloat16 = True
 
     # -- weights: subclasses ----------------------------------------------------
 
