@@ -34,10 +34,10 @@ warnings.filterwarnings("ignore", message=".*random weights")
 # %%
 # Clips and backbones
 # -------------------
-# 12 generated clips of 2 s at 8 fps. An image network reads 2 frames per
+# 10 generated clips of 2 s at 8 fps. An image network reads 2 frames per
 # clip; the video network ``r3d_18`` reads segments of 16 consecutive
 # frames (the whole clip here) and gives one vector per segment.
-paths, y = make_memorability_videos(12, tempfile.mkdtemp(), n_seconds=2, size=(48, 48), fps=8, random_state=0)
+paths, y = make_memorability_videos(10, tempfile.mkdtemp(), n_seconds=2, size=(48, 48), fps=8, random_state=0)
 backbones = {
     "mobilenet_v3_small": 2,
     "timm/test_vit": 2,
