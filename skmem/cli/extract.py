@@ -50,12 +50,20 @@ def add_parser(commands):
 
 def add_feature_options(parser):
     """Options that determine the features (recorded in the feature folder)."""
-    parser.add_argument("--backbone", default="resnet50", help="torchvision backbone (default: resnet50)")
+    parser.add_argument(
+        "--backbone", default="resnet50",
+        help="a torchvision image or video network (vit_b_16, r2plus1d_18, ...), timm/<model>, "
+        "open_clip/<architecture>, resmem or resmem_resnet152 (default: resnet50); see the Backbones page",
+    )
     parser.add_argument(
         "--weights", type=weights, default="DEFAULT",
-        help="DEFAULT, a torchvision weights name, 'none' (random) or a checkpoint path",
+        help="DEFAULT, a torchvision weights name or timm/open_clip pretrained tag, 'none' (random) "
+        "or a checkpoint path",
     )
-    parser.add_argument("--frames", type=int_at_least(1), default=8, help="frames per clip (default: 8)")
+    parser.add_argument(
+        "--frames", type=int_at_least(1), default=8,
+        help="frames per clip (default: 8; video networks: a multiple of their segment length, e.g. 16)",
+    )
     parser.add_argument("--layer", default=None, help="spatial layer, e.g. layer3 (default: pooled features)")
     parser.add_argument("--device", type=device, default="auto", help="auto, cpu, cuda, cuda:1 ... (default: auto)")
     parser.add_argument(

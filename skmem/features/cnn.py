@@ -1,4 +1,4 @@
-"""Per-frame CNN features: :class:`CNNFeaturizer`."""
+"""Per-frame (or per-segment) network features: :class:`CNNFeaturizer`."""
 
 import contextlib
 import multiprocessing
@@ -11,8 +11,6 @@ import torch
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils.validation import check_is_fitted
-from torchvision.models.feature_extraction import create_feature_extractor, get_graph_node_names
-from torchvision.transforms.v2 import functional as TF
 from tqdm.auto import tqdm
 
 from skmem._params import HasMethods, Interval, StrOptions, check_constraints
@@ -30,10 +28,10 @@ _SAMPLER_RUNTIME_PARAMS = frozenset({"n_jobs", "on_error", "on_damaged", "seek",
 
 
 class CNNFeaturizer(TransformerMixin, BaseEstimator):
-    """Run a torchvision backbone over every frame of every clip.
+    """Run an image network over every frame (a video network over every segment) of every clip.
 
     Frames go in as raw uint8 RGB; the backbone's own preprocessing (resize,
-    centre crop, normalisation) is applied inside. With a ``sampler`` it takes
+    centre crop, normalisation, as its weights declare) is applied inside. With a ``sampler`` it takes
     clip paths instead and streams: worker processes decode the next clips
     while the network runs, so memory is bounded by the batch, not the
     dataset, and ``cache_dir`` keeps each clip's features in a feature store
@@ -54,34 +52,46 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
     Parameters
     ----------
     backbone : str, default="resnet50"
-        One of ``resnet18/34/50/101/152``, ``inception_v3``, ``densenet161``,
-        ``alexnet`` (torchvision), ``resmem_resnet152`` (the ImageNet
-        ResNet152 shipped by the optional ``resmem`` package, fed as ResMem
-        feeds it: 256² resize, 227² crop, no mean/std normalisation) or
-        ``resmem`` (ResMem's own memorability score per frame, ``D = 1``).
-        The ``resmem`` package has a NON-COMMERCIAL licence.
+        Any torchvision image classifier (``resnet50``, ``vit_b_16``,
+        ``convnext_tiny``, ``efficientnet_v2_s``, ...); a torchvision video
+        network (``r3d_18``, ``mc3_18``, ``r2plus1d_18``, ``s3d``,
+        ``mvit_v1_b``, ``mvit_v2_s``, ``swin3d_t/s/b``), which reads segments
+        of ``F`` consecutive frames (16; Swin3D: 32) and gives one vector per
+        segment, so ``T`` is the number of segments and the sampler's
+        ``n_frames`` must be a multiple of ``F``; ``"timm/<model>"`` (optional
+        extra ``timm``); ``"open_clip/<architecture>"`` (a CLIP image tower:
+        its image embedding; optional extra ``clip``); ``resmem_resnet152``
+        (the ImageNet ResNet152 shipped by the optional ``resmem`` package,
+        fed as ResMem feeds it: 256² resize, 227² crop, no mean/std
+        normalisation) or ``resmem`` (ResMem's own memorability score per
+        frame, ``D = 1``; the ``resmem`` package has a NON-COMMERCIAL
+        licence). The documentation's Backbones page lists them all.
     weights : str, path-like or None, default="DEFAULT"
-        A torchvision weights name (``"DEFAULT"``, ``"IMAGENET1K_V2"``, ...),
-        downloaded into the torch hub cache the first time (needs internet
-        once); a local checkpoint (a plain state dict, or a Places365-style
+        Named weights: ``"DEFAULT"``, a torchvision weights name
+        (``"IMAGENET1K_V2"``, ...), a timm or open_clip pretrained tag;
+        downloaded into the source's cache the first time (needs internet
+        once). A local checkpoint (a plain state dict, or a Places365-style
         ``.pth.tar`` holding ``state_dict`` with ``module.``-prefixed keys and
-        any number of classes); or None for random weights (warns).
+        any number of classes; open_clip: the whole CLIP model or its image
+        tower); or None for random weights (warns).
     layer : str or None, default=None
         None returns the pooled penultimate features ``(n, T, D)``;
         ``"logits"`` the network's final output ``(n, T, n_classes_)`` (class
-        scores before softmax; ResMem's score for ``backbone="resmem"``). The
-        name of a module (e.g. ``"layer3"``) returns its feature map as
-        ``(n, T, L, C)`` with ``L = h * w`` locations (resnet50 ``layer3`` at
-        224²: ``L = 196``, ``C = 1024``).
+        scores before softmax; ResMem's score for ``backbone="resmem"``; the
+        image embedding for open_clip). The name of a module (e.g.
+        ``"layer3"``) returns its output as ``(n, T, L, C)`` with ``L``
+        locations (resnet50 ``layer3`` at 224²: ``L = 196``, ``C = 1024``;
+        a vision transformer's tokens; a video network's ``t * h * w``).
     extra_outputs : tuple of str, default=()
         Further outputs of the same forward pass, stored in the same entry:
         ``"pooled"`` (the pooled penultimate features), ``"logits"`` or a
         module name, as for ``layer``. :meth:`transform_outputs` returns them
         with the ``layer`` output (named ``"pooled"`` for ``layer=None``).
     batch_size : int or "auto", default="auto"
-        Frames per forward pass (frames of several clips share a batch).
-        ``"auto"``: 16 on the CPU (larger batches gain nothing there and delay
-        the first results), 64 on CUDA.
+        Frames per forward pass (frames of several clips share a batch;
+        rounded up to whole segments for a video network). ``"auto"``: 16 on
+        the CPU (larger batches gain nothing there and delay the first
+        results), 64 on CUDA; video networks: 2 segments on the CPU, 8 on CUDA.
     device : str, default="auto"
         ``"auto"`` uses CUDA when available, else the CPU.
     sampler : FrameSampler or None, default=None
@@ -107,9 +117,10 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
         Run the network in reduced precision (bfloat16 where supported, else
         float16 on CUDA; bfloat16 on the CPU). ``"auto"`` enables it on CUDA
         and on CPUs with bfloat16 instructions (AVX512-BF16 or AMX), where it
-        runs several times faster; features then differ from float32 ones by
-        about 1% and the cache records the precision. Features are returned
-        as float32.
+        runs several times faster (except open_clip towers, slower in
+        bfloat16 on the CPU: float32 there); features then differ from
+        float32 ones by about 1% and the cache records the precision.
+        Features are returned as float32.
     random_state : int or None, default=None
         Seed of the random initialisation when ``weights=None``.
     verbose : int, default=0
@@ -121,8 +132,7 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
         1 (one column of clip paths); set when ``fit`` is given ``X`` and a
         ``sampler``.
     batch_size_ : int
-        Frames per forward pass (``batch_size="auto"``: 64 on CUDA, 16 on
-        the CPU).
+        Frames per forward pass (see ``batch_size``).
     network_ : torch.nn.Module
         The full backbone (with its classifier), in eval mode, on the CPU;
         built on first access.
@@ -130,7 +140,7 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
         The part of the network that computes the returned features (built
         with ``network_``).
     n_features_out_ : int
-        Feature size ``D`` (channels ``C`` for a ``layer``).
+        Feature size ``D`` (channels ``C`` for a spatial ``layer``).
     n_locations_ : int or None
         ``L`` for a spatial ``layer`` at the backbone's input size, else None.
     outputs_ : list of str
@@ -139,11 +149,13 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
         Shape of one frame's array of each output (``(D,)`` or ``(L, C)``).
     n_classes_ : int
         Number of outputs of the network's final layer (1000 for ImageNet
-        weights, 365 for Places365 checkpoints, 1 for ``"resmem"``).
+        weights, 400 for Kinetics, 365 for Places365 checkpoints, 1 for
+        ``"resmem"``, the embedding size for open_clip).
     weights_id_ : str
         Exactly which weights are used (part of the cache configuration).
     backbone_spec_ : Backbone
-        How the backbone is built and fed.
+        How the backbone is built and fed (for the chosen weights); see
+        :mod:`skmem.features.backbones`.
     failed_paths_ : list of str
         Clips that could not be decoded in the last ``transform``/``extract``.
     damaged_paths_ : list of str
@@ -157,7 +169,7 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "backbone": [StrOptions(set(backbones.BACKBONES))],
+        "backbone": [StrOptions(backbones.BackboneNames())],
         "weights": [str, os.PathLike, None],
         "layer": [str, None],
         "extra_outputs": [tuple, list],
@@ -216,7 +228,9 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
             if X is not None:
                 as_paths(X)
                 self.n_features_in_ = 1
-        spec = backbones.get_backbone(self.backbone)
+        spec = backbones.get_backbone(self.backbone, self.weights)
+        if self.sampler is not None:
+            spec.n_steps(self.sampler.n_frames)
         if self.weights is None:
             warnings.warn(
                 f"{spec.name} runs with random weights (weights=None): its features carry no "
@@ -226,20 +240,18 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
         self.weights_id_ = backbones.weights_identity(spec, self.weights, self.random_state)
         self.batch_size_ = self.batch_size
         if self.batch_size == "auto":
-            self.batch_size_ = 64 if torch.device(resolve_device(self.device)).type == "cuda" else 16
+            self.batch_size_ = spec.auto_batch_size(torch.device(resolve_device(self.device)).type)
+        self.batch_size_ = spec.round_batch(self.batch_size_)
         self.backbone_spec_ = spec
         self.outputs_ = list(dict.fromkeys([output_name(self.layer), *map(check_output_name, self.extra_outputs)]))
         network = backbones.skeleton(spec, self.weights)
-        image = torch.zeros(1, 3, spec.crop_size, spec.crop_size, device="meta")
-        probes = _extractor(network, spec, self.outputs_, self.backbone)(image)
-        self.output_shapes_ = {
-            name: (int(p.shape[1]),) if p.ndim == 2 else (int(np.prod(p.shape[2:])), int(p.shape[1]))
-            for name, p in probes.items()
-        }
-        probe = probes[self.outputs_[0]]
+        image = spec.probe()
+        probes = spec.extractor(network, self.outputs_)(image)
+        self.output_shapes_ = {name: tuple(int(d) for d in spec.locations(p).shape[1:]) for name, p in probes.items()}
+        probe = spec.locations(probes[self.outputs_[0]])
         self.n_classes_ = int(network(image).shape[1])
-        self.n_features_out_ = int(probe.shape[1])
-        self.n_locations_ = int(np.prod(probe.shape[2:])) if probe.ndim > 2 else None
+        self.n_features_out_ = int(probe.shape[-1])
+        self.n_locations_ = int(probe.shape[1]) if probe.ndim > 2 else None
         if getattr(self, "_built", None) is not None and self._built[0] != self._network_key():
             self._built = None
         return self
@@ -254,8 +266,7 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
             network, identity = backbones.build_network(self.backbone_spec_, self.weights, self.random_state)
             if identity != self.weights_id_:
                 raise ValueError(f"the weights changed since fit ({self.weights_id_} then, {identity} now); refit")
-            extractor = _extractor(network, self.backbone_spec_, self.outputs_, self.backbone)
-            self._built = (self._network_key(), network, extractor)
+            self._built = (self._network_key(), network, self.backbone_spec_.extractor(network, self.outputs_).eval())
         return self._built[1:]
 
     @property
@@ -288,7 +299,8 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
         -------
         features : ndarray, float32
             ``(n, T, D)`` pooled or ``(n, T, L, C)`` for a ``layer``; the ``T``
-            axis is absent for 4-D (image) input.
+            axis is absent for 4-D (image) input. A video network gives one
+            step per segment: ``T`` = frames per clip / ``segment_frames``.
         """
         check_is_fitted(self, "weights_id_")
         return self._outputs(X, self.outputs_[:1])[self.outputs_[0]]
@@ -317,13 +329,17 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
             self._report(errors)
             return out
         lead, flat = flat_frames(X)
-        out = {name: np.empty((len(flat),) + self.output_shapes_[name], dtype=np.float32) for name in wanted}
+        steps = self.backbone_spec_.n_steps
+        if len(lead) == 1 and self.backbone_spec_.segment_frames:
+            raise ValueError(f"{self.backbone} reads clips: X must be of shape (n, T, H, W, 3), got {np.shape(X)}")
+        lead = lead[:-1] + (steps(lead[-1]),)
+        out = {name: np.empty((int(np.prod(lead)),) + self.output_shapes_[name], dtype=np.float32) for name in wanted}
         batch_size = self.batch_size_
         with self._running() as run:
             for start in tqdm(range(0, len(flat), batch_size), disable=not self.verbose, desc="features", unit="batch"):
                 computed = run(flat[start : start + batch_size])
                 for name in wanted:
-                    out[name][start : start + len(computed[name])] = computed[name]
+                    out[name][steps(start) : steps(start) + len(computed[name])] = computed[name]
         return {name: array.reshape(lead + array.shape[1:]) for name, array in out.items()}
 
     @classmethod
@@ -356,15 +372,16 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
         """The settings that determine the features: the configuration a feature store records.
 
         Backbone, weights identity, layer, extra outputs, the sampler's frame
-        settings and the precision the network runs in on ``device``.
+        settings, the precision the network runs in on ``device`` and, for a
+        video network, ``segment_frames`` (frames per segment).
         """
         check_is_fitted(self, "weights_id_")
         sampler = None
         if self.sampler is not None:
             sampler = {k: v for k, v in self.sampler.get_params().items() if k not in _SAMPLER_RUNTIME_PARAMS}
         device = torch.device(resolve_device(self.device))
-        precision = str(_autocast_dtype(device)).removeprefix("torch.") if resolve_autocast(self.autocast, device) else "float32"
-        return {
+        precision = str(_autocast_dtype(device)).removeprefix("torch.") if self._reduced(device) else "float32"
+        config = {
             "backbone": self.backbone,
             "weights": self.weights_id_,
             "layer": self.layer,
@@ -372,6 +389,9 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
             "sampler": sampler,
             "precision": precision,
         }
+        if self.backbone_spec_.segment_frames:
+            config["segment_frames"] = self.backbone_spec_.segment_frames
+        return config
 
     def extract(self, paths, n_shards=None):
         """Fill the feature store for ``paths`` without holding their features in memory.
@@ -431,6 +451,10 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
         for error in errors:
             self.sampler.handle_failure(error)
 
+    def _reduced(self, device):
+        """Whether the network runs in reduced precision on ``device``."""
+        return resolve_autocast(self.autocast, device, self.backbone_spec_)
+
     def _n_workers(self, device):
         if self.n_workers != "auto":
             return self.n_workers
@@ -441,7 +465,7 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
         return FeatureStore(self.cache_dir, self.feature_config(), cache_key=self.cache_key)
 
     def _clip_shapes(self):
-        return {name: (self.sampler.n_frames,) + self.output_shapes_[name] for name in self.outputs_}
+        return {name: (self.backbone_spec_.n_steps(self.sampler.n_frames),) + self.output_shapes_[name] for name in self.outputs_}
 
     def _stream(self, paths, cache, keep):
         """Outputs of ``paths`` from ``cache`` (or None), computing what is missing.
@@ -519,19 +543,17 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
     def _running(self):
         """Move the extractor to the device; yield ``run(uint8 batch) -> {output: ndarray}``."""
         device = torch.device(resolve_device(self.device))
-        extractor = self.extractor_.to(device=device, memory_format=torch.channels_last)
+        spec = self.backbone_spec_
+        extractor = self.extractor_.to(device=device, memory_format=spec.memory_format)
         autocast = torch.autocast(
-            device.type, dtype=_autocast_dtype(device), enabled=resolve_autocast(self.autocast, device)
+            device.type, dtype=_autocast_dtype(device), enabled=self._reduced(device)
         )
 
         def run(batch):
-            images = self.preprocess(batch, device).contiguous(memory_format=torch.channels_last)
+            images = self.preprocess(batch, device).contiguous(memory_format=spec.memory_format)
             with autocast:
                 outputs = extractor(images)
-            return {
-                name: (f.flatten(2).transpose(1, 2) if f.ndim > 2 else f).float().cpu().numpy()
-                for name, f in outputs.items()
-            }
+            return {name: spec.locations(f).float().cpu().numpy() for name, f in outputs.items()}
 
         try:
             with torch.inference_mode():
@@ -540,16 +562,13 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
             extractor.to("cpu")
 
     def preprocess(self, batch, device):
-        """uint8 ``(B, H, W, 3)`` tensor -> normalised float ``(B, 3, S, S)`` on ``device``."""
+        """uint8 ``(B, H, W, 3)`` tensor -> the network's normalised float input on ``device``.
+
+        ``(B, 3, S, S)`` for image networks; ``(B / F, 3, F, S, S)`` for video
+        networks reading segments of ``F`` frames.
+        """
         check_is_fitted(self, "weights_id_")
-        spec = self.backbone_spec_
-        images = batch.to(device, non_blocking=True).permute(0, 3, 1, 2).float().div_(255.0)
-        if images.shape[-2:] != (spec.crop_size, spec.crop_size):
-            size = [spec.resize_size, spec.resize_size] if spec.stretch else spec.resize_size
-            images = TF.center_crop(TF.resize(images, size, antialias=True), spec.crop_size)
-        if spec.mean is not None:
-            images = TF.normalize(images, spec.mean, spec.std)
-        return images
+        return self.backbone_spec_.preprocess(batch, device)
 
 
 def _extract_shard(featurizer, paths):
@@ -575,43 +594,14 @@ def _extract_shard(featurizer, paths):
     return errors, featurizer.damages_, featurizer.cache_stats_
 
 
-class _WholeNetwork(torch.nn.Module):
-    """Expose a network's output under one name, like a feature extractor."""
-
-    def __init__(self, network, names):
-        super().__init__()
-        self.network = network
-        self.names = list(names)
-
-    def forward(self, images):
-        out = self.network(images)
-        return dict.fromkeys(self.names, out)
-
-
-def _extractor(network, spec, outputs, backbone):
-    """A module returning ``{output: tensor}`` for each of ``outputs`` from one forward pass."""
-    nodes = {name: spec.pooled_node if name == "pooled" else None if name == "logits" else name for name in outputs}
-    if set(nodes.values()) == {None}:
-        return _WholeNetwork(network, outputs).eval()
-    if None in nodes.values():
-        _, eval_nodes = get_graph_node_names(network)
-        nodes = {name: eval_nodes[-1] if node is None else node for name, node in nodes.items()}
-    try:
-        return create_feature_extractor(network, return_nodes={node: name for name, node in nodes.items()}).eval()
-    except ValueError as exc:
-        unknown = [name for name in outputs if name not in ("pooled", "logits")]
-        raise ValueError(
-            f"layer or extra_outputs {unknown!r} is not a layer of {backbone}; "
-            f"top-level modules are {[n for n, _ in network.named_children()]}"
-        ) from exc
-
-
-def resolve_autocast(setting, device):
-    """Whether ``autocast=setting`` runs in reduced precision on ``device``."""
+def resolve_autocast(setting, device, backbone=None):
+    """Whether ``autocast=setting`` runs in reduced precision on ``device`` (with ``backbone``, a Backbone)."""
     if setting != "auto":
         return bool(setting)
     if device.type == "cuda":
         return True
+    if backbone is not None and not backbone.cpu_bfloat16:
+        return False
     return any(getattr(torch.cpu, probe, lambda: False)() for probe in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"))
 
 
