@@ -147,7 +147,7 @@ def test_pooled_features_are_the_classifier_input(name, dim, head):
     spec = backbones.get_backbone(name)
     network = backbones.skeleton(spec, None)
     assert spec.head == head and network.get_submodule(head) is not None
-    assert spec.locations(spec.extractor(network, None)(spec.probe())["out"]).shape == (1, dim)
+    assert spec.locations(spec.extractor(network, ["pooled"])(spec.probe())["pooled"]).shape == (1, dim)
 
 
 def test_spatial_layers_of_transformers_are_locations():
@@ -218,12 +218,13 @@ def test_command_line_extracts_with_dynamic_and_video_backbones(generated_clips,
     import json
 
     from skmem.cli import main
-    from skmem.features.cache import CONFIG_FILE, cache_entries
+    from skmem.features.store import CONFIG_FILE, FeatureStore
 
     paths = [str(p) for p in generated_clips[0][:2]]
     common = ["--weights", "none", "--device", "cpu", "--jobs", "0", *paths]
     assert main(["extract", "--out", str(tmp_path / "vit"), "--backbone", "timm/test_vit", "--frames", "2", *common]) == 0
-    assert [np.load(e).shape for e in cache_entries(tmp_path / "vit").values()] == [(2, 64), (2, 64)]
+    with FeatureStore(tmp_path / "vit") as store:
+        assert [store.load(p, {"pooled": None})["pooled"].shape for p in paths] == [(2, 64), (2, 64)]
     assert main(["extract", "--out", str(tmp_path / "r3d"), "--backbone", "mc3_18", "--frames", "8", *common]) == 1
     assert "multiple of 16" in capsys.readouterr().err
     config = json.loads((tmp_path / "vit" / CONFIG_FILE).read_text())

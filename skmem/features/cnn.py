@@ -245,6 +245,10 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
         self.backbone_spec_ = spec
         self.outputs_ = list(dict.fromkeys([output_name(self.layer), *map(check_output_name, self.extra_outputs)]))
         network = backbones.skeleton(spec, self.weights)
+        for name in self.outputs_:
+            spec.output_request(
+                network, name, label=f"layer={self.layer!r}" if name == self.outputs_[0] else f"extra_outputs {[name]!r}"
+            )
         image = spec.probe()
         probes = spec.extractor(network, self.outputs_)(image)
         self.output_shapes_ = {name: tuple(int(d) for d in spec.locations(p).shape[1:]) for name, p in probes.items()}

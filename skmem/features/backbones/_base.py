@@ -169,11 +169,13 @@ class Backbone:
         mode = InterpolationMode(self.interpolation)
         return TF.center_crop(TF.resize(images, size, interpolation=mode, antialias=self.antialias), self.crop_size)
 
-    def output_request(self, network, output):
+    def output_request(self, network, output, label=None):
         """How the output named ``output`` is read: ``(module name or None, read its input, pool)``.
 
         ``"pooled"``: the pooled features (the input of ``head``); ``"logits"``:
-        the network's output (None); else the output of the named module.
+        the network's output (None); else the output of the named module. An
+        unknown module raises ``ValueError`` naming it as ``label`` (by
+        default ``layer '<output>'``).
         """
         if output == "logits" or (output == "pooled" and self.head is None):
             return None, False, False
@@ -183,7 +185,7 @@ class Backbone:
             network.get_submodule(output)
         except AttributeError:
             raise ValueError(
-                f"layer {output!r} is not a layer of {self.name}; "
+                f"{label or f'layer {output!r}'} is not a layer of {self.name}; "
                 f"top-level modules are {[n for n, _ in network.named_children()]}"
             ) from None
         return output, False, False
