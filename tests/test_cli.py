@@ -301,6 +301,15 @@ def test_a_missing_label_names_the_file_and_row(features, clips, tmp_path, capsy
     assert status == 1 and f"{path}, line 6: short-term_memorability" in one_line(err)
 
 
+def test_labelled_clips_missing_from_the_feature_folder_are_counted_and_named(features, clips, tmp_path, capsys):
+    labels = pd.read_csv(clips / "ground-truth.csv")
+    extra = labels.iloc[:2].assign(video=["video98.webm", "video99.webm"])
+    path = tmp_path / "gt.csv"
+    pd.concat([labels, extra]).to_csv(path, index=False)
+    status, _, err = run(capsys, "cv", "--features", features, "--labels", path, "--target", "short")
+    assert status == 1 and f"--features: {features}: no features for 2 of 14 clip(s), e.g. video98.webm, video99.webm" in one_line(err)
+
+
 def test_captions_must_cover_every_labelled_clip(features, clips, tmp_path, capsys):
     path = tmp_path / "captions.txt"
     path.write_text("".join(f"video{i}.webm\tclip-number-{i}\n" for i in range(2, N_CLIPS + 1)))

@@ -41,8 +41,8 @@ from hypothesis.stateful import (
 )
 
 from skmem.cli import main
-from skmem.cli.common import load_features
 from skmem.datasets import make_memorability_videos
+from skmem.datasets.feature_folder import read_feature_folder
 from skmem.ids import clip_id
 
 POOL = 5
@@ -65,7 +65,7 @@ def pool(tmp_path_factory):
         warnings.simplefilter("ignore")
         assert main(["extract", str(folder), "--out", str(reference), *FEATURES]) == 0
         names = [f"video{i}.webm" for i in range(1, POOL + 1)]
-        features, _ = load_features(reference, names)
+        features, _ = read_feature_folder(reference, names)
     scores = pd.read_csv(folder / "ground-truth.csv").set_index("video").loc[names, "short-term_memorability"]
     return {"paths": [folder / n for n in names], "features": features, "scores": scores.to_numpy()}
 

@@ -292,89 +292,30 @@ def check_prediction_paths(args, feature_folder):
     check_separate([("--out", args.out, False), ("--cache", args.cache, True)], inputs)
 
 
-# -- features, labels and captions ------------------------------------------------------
+# -- data -----------------------------------------------------------------------------------
 
 
-def load_features(folder, ids):
-    """Features of the clips ``ids`` from a feature folder, and the configuration it records (or None)."""
-    from skmem.features.precomputed import PrecomputedFeatureLoader
-
-    loader = PrecomputedFeatureLoader(kind="npy", root=folder, aggregate="stack")
-    return loader.fit_transform(list(ids)), loader.feature_config_
-
-
-def read_labels(path, target):
-    """Clip names and ``target`` scores of a ground-truth CSV (the reader rejects missing scores)."""
-    from skmem.datasets.mediaeval import read_ground_truth
-
-    labels = read_ground_truth(path)
-    return labels["video"].to_numpy(), labels[TARGETS[target]].to_numpy(dtype=float)
-
-
-def read_caption_file(path):
-    """Captions of a MediaEval ``.txt`` (``video<TAB>caption``) or a CSV with video and caption columns.
-
-    Returns a Series of caption text indexed by clip name.
-    """
-    import pandas as pd
-
-    from skmem.datasets.mediaeval import read_captions
-
-    if Path(path).suffix.lower() != ".csv":
-        return read_captions(path)
-    try:
-        frame = pd.read_csv(path, encoding="utf-8-sig", dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise CommandError(f"--captions: {path}: not a readable CSV ({exc})") from None
-    missing = {"video", "caption"} - set(frame.columns)
-    if missing:
-        raise CommandError(f"--captions: {path}: missing column(s) {sorted(missing)}; found {list(frame.columns)}")
-    videos = frame["video"].str.strip()
-    spelling = {}
-    for line, video in enumerate(videos, start=2):  # a clip may have several rows, all spelt alike
-        try:
-            first_line, first = spelling.setdefault(clip_id(video), (line, video))
-        except ValueError:
-            raise CommandError(f"--captions: {path}, line {line}: video {video!r} names no clip") from None
-        if first != video:
-            raise CommandError(f"--captions: {path}, line {line}: video {video!r} is the clip {first!r} of line {first_line}")
-    return pd.Series(frame["caption"].to_numpy(), index=pd.Index(videos, name="video"), name="caption")
-
-
-def caption_column(path, names):
-    """The caption of each clip of ``names`` (all its captions joined), in that order, matched by canonical id."""
-    captions = read_caption_file(path).dropna()
-    grouped = captions.groupby([clip_id(video) for video in captions.index]).agg(" ".join)
-    missing = [n for n in names if clip_id(n) not in grouped.index]
-    if missing:
-        raise CommandError(
-            f"--captions: {path}: no caption for {len(missing)} of {len(names)} clip(s), e.g. {missing[0]}"
-        )
-    return grouped.loc[[clip_id(n) for n in names]].to_numpy(dtype=object)
-
-
-def model_input(features, captions):
-    """The input of the models: the feature array, or with captions a DataFrame.
-
-    The DataFrame holds the ``caption`` text and ``visual_<i>`` columns: the
-    features averaged over frames (and locations).
-    """
-    if captions is None:
-        return features
-    import pandas as pd
-
-    pooled = features.reshape(len(features), -1, features.shape[-1]).mean(axis=1)
-    frame = pd.DataFrame(pooled, columns=[f"visual_{i}" for i in range(pooled.shape[1])])
-    frame.insert(0, "caption", captions)
-    return frame
+def option_error(exc):
+    """A :class:`CommandError` for clips a feature folder or captions file lacks, naming the option."""
+    return CommandError(f"--{exc.source}: {exc}")
 
 
 def load_dataset(args):
-    """``(X, y, names, feature configuration)`` of the data options."""
-    names, y = read_labels(args.labels, args.target)
-    features, config = load_features(args.features, names)
-    captions = caption_column(args.captions, names) if args.captions else None
-    return model_input(features, captions), y, names, config
+    """``(X, y, names, feature configuration)`` of the data options.
+
+    ``X`` is the feature array, or with ``--captions`` a DataFrame of the
+    ``caption`` text and the pooled visual columns (see
+    :func:`skmem.datasets.load_feature_folder`).
+    """
+    from skmem.datasets import MissingClipsError, load_feature_folder
+
+    captions = args.captions is not None
+    try:
+        data = load_feature_folder(args.features, args.labels, captions=args.captions, pool=captions)
+    except MissingClipsError as exc:
+        raise option_error(exc) from None
+    X = data.frame[["caption", *data.feature_columns["visual"]]] if captions else data.features
+    return X, data[TARGETS[args.target]], data.frame["video"].to_numpy(), data.feature_config
 
 
 # -- models -------------------------------------------------------------------------------
@@ -419,7 +360,7 @@ def build_models(names, X, args):
     """The models ``names`` for the input ``X``, with the ``--set`` values applied.
 
     ``multimodal`` is :func:`skmem.pipelines.memorability_pipeline` over the
-    captions and the pooled visual features; it needs ``--captions``, which
+    ``caption`` column of ``X`` and its other (pooled visual) columns; it needs ``--captions``, which
     the other (visual) models do not read.
     """
     from skmem import pipelines
@@ -427,7 +368,7 @@ def build_models(names, X, args):
     models = {}
     for name in names:
         if name == "multimodal":
-            visual = [c for c in X.columns if c.startswith("visual_")]
+            visual = [c for c in X.columns if c != "caption"]
             models[name] = pipelines.memorability_pipeline("caption", {"visual": visual}, embeddings=False, random_state=args.seed)
         else:
             models[name] = pipelines.make_model(name, X.ndim, random_state=args.seed, device=args.device)

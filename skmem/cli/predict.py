@@ -7,8 +7,8 @@ import warnings
 from pathlib import Path
 
 from skmem.cli.common import (
-    CommandError, _is_media, auto_or_int_at_least, caption_column, check_outputs, check_prediction_paths, clip_paths,
-    device, load_features, model_input,
+    CommandError, _is_media, auto_or_int_at_least, check_outputs, check_prediction_paths, clip_paths, device,
+    option_error,
 )
 from skmem.cli.extract import extra_outputs, failure_reason
 
@@ -112,8 +112,30 @@ def read_store(folder):
     names = [os.path.basename(entry.path) for entry in seen.values()]
     if not names:
         raise CommandError("no clip to score")
-    X, config = load_features(folder, list(seen))
+    from skmem.datasets import MissingClipsError
+    from skmem.datasets.feature_folder import read_feature_folder
+
+    try:
+        X, config = read_feature_folder(folder, list(seen))
+    except MissingClipsError as exc:
+        raise option_error(exc) from None
     return names, X, config
+
+
+def model_input(X, captions, names):
+    """The model's input: the features ``X``, or with a captions file its text and the pooled features."""
+    if captions is None:
+        return X
+    from skmem.datasets import MissingClipsError
+    from skmem.datasets.feature_folder import caption_column, pooled_columns
+
+    try:
+        text = caption_column(captions, names)
+    except MissingClipsError as exc:
+        raise option_error(exc) from None
+    frame = pooled_columns(X)
+    frame.insert(0, "caption", text)
+    return frame
 
 
 def write_run_file(path, names, scores):
@@ -146,7 +168,7 @@ def run(args):
     else:
         names, X, config = read_store(folder)
     bundle.check_features(config, source=f"the features in {folder or 'the clips'}")
-    X = model_input(X, caption_column(args.captions, names) if trained_with_captions else None)
+    X = model_input(X, args.captions if trained_with_captions else None, names)
     scores = np.asarray(bundle.model.predict(X), dtype=float)
     write_run_file(args.out, names, scores)
     meta = bundle.metadata

@@ -76,6 +76,39 @@ def check_ids(ids, lines, column, invalid):
     return ids, keep
 
 
+def texts_by_clip(ids, texts, lines, column, invalid):
+    """Stripped texts grouped by canonical clip id, from a file listing a clip on several rows.
+
+    Every row of one clip must spell its id alike (:func:`skmem.ids.clip_id`
+    decides what is one clip). An empty id, an id naming no clip and another
+    spelling of an earlier row's clip are reported to ``invalid`` (an
+    :class:`InvalidRows`), naming the line (and the first line of that
+    clip); under ``"warn"`` those rows are skipped.
+
+    Returns
+    -------
+    dict
+        ``{clip id: list of its non-empty texts, in file order}``; a clip
+        whose texts are all empty maps to an empty list.
+    """
+    grouped, spelling = {}, {}
+    for line, value, text in zip(lines, ids, texts):
+        value = str(value).strip()
+        try:
+            key = clip_id(value)
+        except ValueError:
+            invalid.report(line, f"empty {column}" if not value else f"{column} {value!r} names no clip")
+            continue
+        first_line, first = spelling.setdefault(key, (line, value))
+        if first != value:
+            invalid.report(line, f"{column} {value!r} is the clip {first!r} of line {first_line}")
+            continue
+        kept = grouped.setdefault(key, [])
+        if text.strip():
+            kept.append(text.strip())
+    return grouped
+
+
 def check_numbers(cells, lines, column, invalid, *, low=-math.inf, high=math.inf, integer=False):
     """Parse text cells into floats that are finite, in ``[low, high]`` and, if asked, whole.
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from skmem._validation import check_choice
-from skmem.datasets._checks import InvalidRows, check_ids, check_numbers
+from skmem.datasets._checks import InvalidRows, check_ids, check_numbers, texts_by_clip
 from skmem.datasets._features import join_features
 from skmem.datasets._files import csv_columns, file_bunch, read_csv_records
 from skmem.ids import clip_id
@@ -96,20 +96,8 @@ def _read_descriptions(path, on_invalid):
         }
     elif "description" in header:
         cells = csv_columns(path, header, records, ("video_id", "description"))
-        captions, spelling = {}, {}
-        for line, video, text in zip(lines, cells["video_id"], cells["description"]):
-            if not video.strip():
-                invalid.report(line, "empty video_id")
-                continue
-            key = clip_id(video)
-            first_line, first = spelling.setdefault(key, (line, video.strip()))
-            if first != video.strip():
-                invalid.report(line, f"video_id {video.strip()!r} is the clip {first!r} of line {first_line}")
-                continue
-            texts = captions.setdefault(key, [])
-            if text.strip():
-                texts.append(text.strip())
-        captions = {video: tuple(texts) for video, texts in captions.items()}
+        grouped = texts_by_clip(cells["video_id"], cells["description"], lines, "video_id", invalid)
+        captions = {video: tuple(texts) for video, texts in grouped.items()}
     else:
         raise ValueError(f"{path}: no 'description' or 'description_<k>' column; found {header}")
     invalid.warn("those rows were dropped (the first of repeated ids kept)")
