@@ -44,7 +44,7 @@ import torch
 
 from skmem import CNNFeaturizer, FrameSampler
 from skmem.datasets import make_memorability_videos
-from skmem.tagging import TagCaptioner
+from skmem.text import TagCaptioner
 from skmem.features.cnn import resolve_autocast
 
 RESNET50_GFLOPS = 8.2  # 4.1 G multiply-adds per 224² image

@@ -62,7 +62,7 @@ TRUSTED_TYPES = (
     "skmem.pipelines.mean_over_locations",
     "skmem.pipelines.per_block",
     "skmem.pipelines.signed_sqrt",
-    "skmem.text.CaptionVectorizer",
+    "skmem.features.text.vectorizer.CaptionVectorizer",
     "torch.nn.modules.loss.BCEWithLogitsLoss",
     "torch.nn.modules.loss.MSELoss",
     "torch.optim.adam.Adam",

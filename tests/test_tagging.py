@@ -12,7 +12,7 @@ from sklearn.linear_model import Ridge
 from sklearn.pipeline import make_pipeline
 
 from skmem import FrameSampler
-from skmem.tagging import label_words, read_labels
+from skmem.features.text.tags import label_words, read_labels
 from skmem.text import CaptionVectorizer, TagCaptioner
 from skmem.video import write_video
 

@@ -305,7 +305,7 @@ class _Payload:
 
 
 def test_embedding_store_holds_arrays_and_never_unpickles(tmp_path):
-    from skmem.text import _EmbeddingStore
+    from skmem.features.text.embedder import _EmbeddingStore
 
     store = _EmbeddingStore(str(tmp_path), "model-digest")
     store.put("a red car", np.arange(3, dtype=np.float64))
