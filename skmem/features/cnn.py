@@ -245,6 +245,7 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.two_d_array = False
         tags.input_tags.three_d_array = True
+        tags.requires_fit = False  # fit reads no data: an unfitted featurizer transforms as a fitted one
         return tags
 
     def transform(self, X):
@@ -263,7 +264,8 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
             ``(n, T, D)`` pooled or ``(n, T, L, C)`` for a ``layer``; the ``T``
             axis is absent for 4-D (image) input.
         """
-        check_is_fitted(self, "weights_id_")
+        if not hasattr(self, "weights_id_"):
+            return clone(self).fit(X).transform(X)
         if self.sampler is not None:
             cache = self._cache() if self.cache_dir is not None else None
             out, errors = self._stream(as_paths(X), cache, keep=True)

@@ -17,7 +17,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import RidgeCV
 from sklearn.model_selection import KFold, check_cv
 from sklearn.pipeline import Pipeline
-from sklearn.utils import Bunch, _safe_indexing, get_tags
+from sklearn.utils import Bunch, _safe_indexing, get_tags, indexable
 from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d
 
 from skmem._params import BaseComposition, StrOptions
@@ -314,6 +314,7 @@ class RankFusionRegressor(RegressorMixin, BaseComposition):
         fixed = self._fixed_weights(len(members))
         y = column_or_1d(y, warn=True)
         check_consistent_length(X, y)
+        (X,) = indexable(X)  # rows of any input by position, as cross-validation takes them
         y = check_target(y, len(y), dtype=np.float64)
         folds = list(self._splitter().split(X, y))  # the same folds for every member
         _check_partition(folds, len(y))
