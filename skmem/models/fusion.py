@@ -318,28 +318,7 @@ class RankFusionRegressor(RegressorMixin, BaseComposition):
         y = check_target(y, len(y), dtype=np.float64)
         folds = list(self._splitter().split(X, y))  # the same folds for every member
         _check_partition(folds, len(y))
-        shared, specs = zip(*(share_fit_free(est) for est in members))
-        outputs, self.shared_steps_ = compute_shared({k: v for found in specs for k, v in found.items()}, X)
-        loo = [self.ridge_loo and _loo_ridge(est) is not None for est in shared]
-        tasks = []  # (member, fold or None for the fit on all rows)
-        for j, est in enumerate(shared):
-            tasks += [(j, None)] + ([] if loo[j] else [(j, k) for k in range(len(folds))])
-        results = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fit_member_loo)(clone(shared[j]), X, y, outputs)
-            if loo[j]
-            else delayed(_fit_member)(clone(shared[j]), X, y, outputs, *((None, None) if k is None else folds[k]))
-            for j, k in tasks
-        )
-        del outputs
-        oof = np.empty((len(y), len(members)))
-        self.estimators_ = [None] * len(members)
-        for (j, k), (fitted, predictions) in zip(tasks, results):
-            if k is None:
-                self.estimators_[j] = fitted
-                if loo[j]:
-                    oof[:, j] = predictions
-            else:
-                oof[folds[k][1], j] = predictions.reshape(len(folds[k][1]), -1)[:, 0]
+        self.estimators_, oof = self._fit_members(members, X, y, folds)
         if not np.all(np.isfinite(oof)):
             bad = names[int(np.flatnonzero(~np.isfinite(oof).all(axis=0))[0])]
             raise ValueError(f"member {bad!r} predicted NaN or infinity out of fold")
@@ -355,6 +334,31 @@ class RankFusionRegressor(RegressorMixin, BaseComposition):
         self.oof_score_ = spearman_score(y, fused)
         self.named_estimators_ = Bunch(**dict(zip(names, self.estimators_)))
         return self
+
+    def _fit_members(self, members, X, y, folds):
+        """Members fitted on all rows and their out-of-fold predictions, fit-free steps computed once."""
+        shared, found = zip(*(share_fit_free(est) for est in members))
+        outputs, self.shared_steps_ = compute_shared({key: spec for f in found for key, spec in f.items()}, X)
+        loo = [self.ridge_loo and _loo_ridge(est) is not None for est in shared]
+        tasks = []  # (member, fold), fold None for the fit on all rows
+        for j in range(len(shared)):
+            tasks += [(j, None)] + ([] if loo[j] else [(j, k) for k in range(len(folds))])
+        results = Parallel(n_jobs=self.n_jobs)(
+            delayed(_fit_member_loo)(clone(shared[j]), X, y, outputs)
+            if loo[j]
+            else delayed(_fit_member)(clone(shared[j]), X, y, outputs, *((None, None) if k is None else folds[k]))
+            for j, k in tasks
+        )
+        fitted, oof = [None] * len(shared), np.empty((len(y), len(shared)))
+        for (j, k), (estimator, predictions) in zip(tasks, results):
+            if k is None:
+                fitted[j] = estimator
+                if loo[j]:
+                    oof[:, j] = predictions
+            else:
+                test = folds[k][1]
+                oof[test, j] = predictions.reshape(len(test), -1)[:, 0]
+        return fitted, oof
 
     def _ranked(self, predictions):
         return np.column_stack([f(predictions[:, j]) for j, f in enumerate(self.rank_maps_)])
