@@ -163,7 +163,7 @@ class RankFusionRegressor(RegressorMixin, BaseComposition):
     the same work when their unfitted parameters and their column selections
     are equal), and each fold and refit is served the rows it is given;
     ``predict`` does the same with the rows it predicts. The fitted members
-    hold these steps wrapped in a :class:`~skmem.models._fitfree.SharedStep`
+    hold these steps wrapped in a ``SharedStep``
     (its fitted transformer in ``transformer_``), which calls its transformer
     when a member is used on its own. The computed outputs are dropped at the
     end of ``fit``; clones share nothing.
