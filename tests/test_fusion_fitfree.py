@@ -1,6 +1,7 @@
 """Fit-free steps run once per clip per fit and per predict; ridge members skip the folds."""
 
 import pickle
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,8 @@ from sklearn.model_selection import KFold, LeaveOneOut, PredefinedSplit, cross_v
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skmem import RankFusionRegressor
+from skmem import CNNFeaturizer, FrameSampler, RankFusionRegressor
+from skmem.datasets import make_memorability_videos
 from skmem.datasets.multimodal import make_multimodal_memorability
 from skmem.pipelines import memorability_pipeline
 
@@ -166,3 +168,29 @@ def test_folds_that_are_not_a_partition_are_refused():
     folds = PredefinedSplit([-1] * 5 + [0] * 5 + [1] * 10)  # 5 samples in no test fold
     with pytest.raises(ValueError, match="5 samples are in no test fold"):
         RankFusionRegressor([("a", Ridge()), ("b", Ridge(alpha=3.0))], cv=folds).fit(X, y)
+
+
+class _RefittedCNN(CNNFeaturizer):
+    """The same featurizer declared as needing a fit: every member runs it."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = True
+        return tags
+
+
+def test_preset_shares_a_cnn_featurizer_reading_clip_paths(tmp_path):
+    paths, y = make_memorability_videos(24, tmp_path / "clips", n_seconds=1, size=(32, 32), fps=4, random_state=0)
+    frame = pd.DataFrame({"path": [str(p) for p in paths], "caption": ["a-dog", "a-sky"] * 12})
+    params = dict(backbone="resnet18", weights=None, sampler=FrameSampler(n_frames=2, size=32), n_workers=0,
+                  random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # random weights; fewer clips than Nystroem landmarks
+        shared = memorability_pipeline("caption", {"cnn": CNNFeaturizer(**params)}, embeddings=False, cv=3)
+        shared.fit(frame[:18], y[:18])
+        unshared = memorability_pipeline("caption", {"cnn": _RefittedCNN(**params)}, embeddings=False, cv=3)
+        unshared.fit(frame[:18], y[:18])
+        assert [type(t).__name__ for _, t in shared.shared_steps_.values()] == ["CNNFeaturizer"]
+        assert not unshared.shared_steps_
+        np.testing.assert_allclose(shared.oof_predictions_, unshared.oof_predictions_, rtol=1e-5)
+        np.testing.assert_allclose(shared.predict(frame[18:]), unshared.predict(frame[18:]), rtol=1e-5)
