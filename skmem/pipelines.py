@@ -76,11 +76,11 @@ def _kernel_ridge(random_state):
     of expected unit length (see :func:`score_scaler`), where an SVR's
     default ``gamma="scale"`` is about 1; the wider kernel (0.5) ranked
     better for both the caption and the object-score members on generated
-    data. The approximation by 300 landmark clips makes the fit linear in the
+    data. The approximation by 500 landmark clips makes the fit linear in the
     number of clips where an SVR's is quadratic or worse.
     """
     return [
-        ("nystroem", Nystroem(gamma=0.5, n_components=300, random_state=random_state)),
+        ("nystroem", Nystroem(gamma=0.5, n_components=500, random_state=random_state)),
         ("ridgecv", RidgeCV(alphas=RIDGE_ALPHAS)),
     ]
 
@@ -146,7 +146,7 @@ def memorability_pipeline(
     - one RBF kernel ridge per ``features`` entry, on that block alone.
 
     The MediaEval winners fitted an RBF SVR per modality; the kernel members
-    here use the same RBF kernel through a Nyström approximation (300
+    here use the same RBF kernel through a Nyström approximation (500
     landmarks, ``nystroem__gamma``) and a ridge (``ridgecv__alphas``), which
     ranks as well on generated data and costs time linear in the number of
     clips. A :class:`~skmem.RankFusionRegressor` combines the members'
