@@ -10,7 +10,9 @@ this is the one place skmem imports them from, so a change there touches one
 file (``tests/test_params.py`` checks them against the installed version).
 The same goes for :class:`BaseComposition`, scikit-learn's base of estimators
 whose parameters include a list of named estimators (``Pipeline``,
-``VotingRegressor``), which routes ``<member>__<param>`` names.
+``VotingRegressor``), which routes ``<member>__<param>`` names, and for
+``safe_indexing`` and ``num_samples`` (rows or columns of any input, as
+scikit-learn's cross-validation takes them, and their count).
 """
 
 from sklearn.utils._param_validation import (
@@ -22,7 +24,9 @@ from sklearn.utils._param_validation import (
     StrOptions,
     validate_parameter_constraints,
 )
+from sklearn.utils import _safe_indexing as safe_indexing
 from sklearn.utils.metaestimators import _BaseComposition as BaseComposition
+from sklearn.utils.validation import _num_samples as num_samples
 
 __all__ = [
     "BaseComposition",
@@ -33,6 +37,8 @@ __all__ = [
     "Options",
     "StrOptions",
     "check_constraints",
+    "num_samples",
+    "safe_indexing",
 ]
 
 

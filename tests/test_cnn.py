@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 import torch
 from sklearn.base import clone
-from sklearn.exceptions import NotFittedError
 from torchvision.models import get_model, get_model_weights
 
 from skmem import CNNFeaturizer
@@ -146,8 +145,11 @@ def test_bad_parameters_and_input(random_featurizer):
         random_featurizer.transform(np.zeros((1, 2, 32, 32, 3), np.float32))
     with pytest.raises(ValueError, match="shape"):
         random_featurizer.transform(np.zeros((1, 2, 32, 32), np.uint8))
-    with pytest.raises(NotFittedError):
-        CNNFeaturizer().transform(np.zeros((1, 1, 8, 8, 3), np.uint8))
+    # Fit reads no data (requires_fit=False): an unfitted featurizer transforms as a fitted one.
+    frames = np.random.default_rng(0).integers(0, 255, (1, 1, 32, 32, 3), dtype=np.uint8)
+    unfitted = clone(random_featurizer)
+    np.testing.assert_array_equal(unfitted.transform(frames), random_featurizer.transform(frames))
+    assert not hasattr(unfitted, "weights_id_")
 
 
 @pytest.mark.parametrize("backbone,dim", [("alexnet", 4096), ("inception_v3", 2048)])

@@ -39,7 +39,7 @@ def test_preset_structure_names_every_member_and_block(data):
     assert [name for name, _, _ in early.transformers] == ["words", "objects"]
     params = model.get_params()
     assert "early__features__words__ngram_range" in params
-    assert "objects__svr__regressor__C" in params
+    assert "objects__nystroem__gamma" in params and "text__ridgecv__alphas" in params
     model.set_params(early__ridgecv__alphas=(1.0,))
     assert model.get_params()["early__ridgecv__alphas"] == (1.0,)
 
@@ -116,8 +116,10 @@ def test_auxiliary_target_names_a_missing_column(data):
         AuxiliaryTargetRegressor(Ridge(), weight=2.0).fit(data.frame, data.frame["long_term"])
 
 
-def test_short_term_help_long_term_on_generated_data(data):
-    X, y = data.frame, data.frame["long_term"].to_numpy()
+def test_short_term_help_long_term_on_generated_data():
+    # 800 clips: on 400 the gain of the auxiliary target is within the noise of ρ for some seeds.
+    X = make_multimodal_memorability(800, n_objects=N_OBJECTS, random_state=0).frame
+    y = X["long_term"].to_numpy()
     objects = _objects(X)
     plain = _oof(memorability_pipeline("caption", {"objects": objects}, embeddings=False, cv=3), X, y)
     helped = _oof(

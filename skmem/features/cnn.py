@@ -287,6 +287,7 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.two_d_array = False
         tags.input_tags.three_d_array = True
+        tags.requires_fit = False  # fit reads no data: an unfitted featurizer transforms as a fitted one
         return tags
 
     def transform(self, X):
@@ -306,7 +307,8 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
             axis is absent for 4-D (image) input. A video network gives one
             step per segment: ``T`` = frames per clip / ``segment_frames``.
         """
-        check_is_fitted(self, "weights_id_")
+        if not hasattr(self, "weights_id_"):  # fit learns nothing: an unfitted featurizer fits a copy
+            return clone(self).fit(X).transform(X)
         return self._outputs(X, self.outputs_[:1])[self.outputs_[0]]
 
     def transform_outputs(self, X):
@@ -322,6 +324,8 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
             Keyed by :attr:`outputs_` (``"pooled"`` for ``layer=None``), each
             shaped as :meth:`transform`'s output for that layer.
         """
+        if not hasattr(self, "weights_id_"):
+            return clone(self).fit(X).transform_outputs(X)
         return self._outputs(X, None)
 
     def _outputs(self, X, wanted):

@@ -10,16 +10,20 @@ weights on out-of-fold predictions.
 from numbers import Integral
 
 import numpy as np
+from joblib import Parallel, delayed
 from scipy.optimize import nnls
 from sklearn.base import RegressorMixin, clone
 from sklearn.exceptions import NotFittedError
-from sklearn.model_selection import KFold, check_cv, cross_val_predict
-from sklearn.utils import Bunch, get_tags
+from sklearn.linear_model import RidgeCV
+from sklearn.pipeline import Pipeline
+from sklearn.utils import Bunch, get_tags, indexable
 from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d
 
-from skmem._params import BaseComposition, StrOptions
+from skmem._params import BaseComposition, StrOptions, safe_indexing
 from skmem._validation import check_target
+from skmem.evaluation import make_folds
 from skmem.metrics import spearman_score
+from skmem.models._fitfree import compute_shared, serving, share_fit_free, transform_shared
 
 __all__ = ["RankFusionRegressor"]
 
@@ -88,6 +92,52 @@ def _learn_weights(ranked, y):
     return weights / weights.sum()
 
 
+def _loo_ridge(member):
+    """The final ``RidgeCV`` of ``member`` when it computes leave-one-out predictions, else None."""
+    final = member.steps[-1][1] if isinstance(member, Pipeline) else member
+    return final if isinstance(final, RidgeCV) and final.cv is None else None
+
+
+def _fit_member(member, X, y, outputs, train, test):
+    """Fit ``member`` on the rows ``train`` (all if None); its predictions of ``test`` (or None)."""
+    with serving(outputs, train):
+        member.fit(X if train is None else safe_indexing(X, train), y if train is None else y[train])
+    if test is None:
+        return member, None
+    with serving(outputs, test):
+        return member, np.asarray(member.predict(safe_indexing(X, test)), dtype=np.float64)
+
+
+def _fit_member_loo(member, X, y, outputs):
+    """Fit ``member`` on all rows; its final RidgeCV's leave-one-out predictions at the chosen alpha."""
+    ridge = _loo_ridge(member)
+    scoring, store = ridge.scoring, ridge.store_cv_results
+    # With a scorer, RidgeCV stores leave-one-out predictions rather than squared errors;
+    # the mean squared error ranks the alphas as the default criterion does.
+    ridge.set_params(store_cv_results=True, scoring="neg_mean_squared_error" if scoring is None else scoring)
+    try:
+        with serving(outputs):
+            member.fit(X, y)
+    finally:
+        ridge.set_params(scoring=scoring, store_cv_results=store)
+    alphas = np.atleast_1d(np.asarray(ridge.alphas, dtype=np.float64))
+    predictions = ridge.cv_results_[:, int(np.flatnonzero(alphas == ridge.alpha_)[0])].astype(np.float64)
+    if not store:
+        del ridge.cv_results_
+    return member, predictions
+
+
+def _check_partition(folds, n_samples):
+    counts = np.zeros(n_samples, dtype=np.intp)
+    for _, test in folds:
+        np.add.at(counts, test, 1)
+    if not np.all(counts == 1):
+        raise ValueError(
+            f"cv: the test folds must hold every sample exactly once (out-of-fold predictions); "
+            f"{int((counts == 0).sum())} samples are in no test fold, {int((counts > 1).sum())} in several"
+        )
+
+
 class RankFusionRegressor(RegressorMixin, BaseComposition):
     """Weighted sum of rank-normalised member predictions, tuned for Spearman's ρ.
 
@@ -103,6 +153,28 @@ class RankFusionRegressor(RegressorMixin, BaseComposition):
     deviation of ``y`` and clipped to its range, so they read as memorability
     scores; the order (all that ρ sees) is that of the fused score.
 
+    **Work that learns nothing is done once.** A transformer whose
+    scikit-learn tags say ``requires_fit=False`` (a featurizer with fixed
+    weights, a fixed function) gives each row the same output whatever it was
+    fitted on. Where such a step is reached from ``X`` through column
+    selections only (the first step of a member Pipeline, the transformers of
+    a ColumnTransformer, recursively), ``fit`` computes its output on every
+    row of ``X`` once, however many members and folds run it (two steps are
+    the same work when their unfitted parameters and their column selections
+    are equal), and each fold and refit is served the rows it is given;
+    ``predict`` does the same with the rows it predicts. The fitted members
+    hold these steps wrapped in a ``SharedStep``
+    (its fitted transformer in ``transformer_``), which calls its transformer
+    when a member is used on its own. The computed outputs are dropped at the
+    end of ``fit``; clones share nothing.
+
+    **Ridge members can skip the folds** (``ridge_loo=True``): a member that
+    ends in a ``RidgeCV`` with efficient leave-one-out (``cv=None``) is then
+    fitted once on all rows, and its exact leave-one-out predictions (at the
+    penalty it chose) stand in for its out-of-fold predictions. Only valid
+    when the steps before the ridge learn nothing from ``y`` (scalers, TF-IDF,
+    kernel approximations): their fit on all rows then leaks no target.
+
     Parameters
     ----------
     estimators : list of (str, estimator)
@@ -116,13 +188,19 @@ class RankFusionRegressor(RegressorMixin, BaseComposition):
     cv : int, cross-validation splitter or iterable, default=5
         Folds for the out-of-fold predictions (used for the weights and for the
         rank maps applied at predict time). An int (or None, 5) means
-        ``KFold(cv, shuffle=True, random_state=random_state)``.
+        shuffled folds seeded by ``random_state``, by the rule of
+        :func:`skmem.evaluation.make_folds`.
+    ridge_loo : bool, default=False
+        Out-of-fold predictions of members ending in ``RidgeCV(cv=None)`` from
+        one fit on all rows (leave-one-out) instead of one fit per fold (see
+        above). The other members are cross-validated on ``cv``.
     n_jobs : int, optional
-        Parallel folds in ``cross_val_predict``.
+        Fits (members times folds, and the fits on all rows) run in parallel.
     random_state : int, RandomState or None, default=0
         Seeds the fold shuffling when ``cv`` is an int, so that two fits
         give the same weights (the default seed of :func:`skmem.tuning.tune`
-        and the command line). None draws new folds at every fit.
+        and the command line). None means the default seed, as everywhere in
+        skmem's evaluation protocol.
 
     Attributes
     ----------
@@ -141,6 +219,9 @@ class RankFusionRegressor(RegressorMixin, BaseComposition):
     rank_maps_ : list of callables
         Per member, the monotone map of its predictions to (0, 1) learned on
         its out-of-fold predictions.
+    shared_steps_ : dict
+        The fit-free steps computed once per ``fit`` and ``predict``: key ->
+        ``(column selections, fitted transformer)``.
 
     Examples
     --------
@@ -165,14 +246,16 @@ class RankFusionRegressor(RegressorMixin, BaseComposition):
         "estimators": [list, tuple],
         "weights": [StrOptions({"cv", "equal"}), "array-like"],
         "cv": ["cv_object"],
+        "ridge_loo": ["boolean"],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
     }
 
-    def __init__(self, estimators, *, weights="cv", cv=5, n_jobs=None, random_state=0):
+    def __init__(self, estimators, *, weights="cv", cv=5, ridge_loo=False, n_jobs=None, random_state=0):
         self.estimators = estimators
         self.weights = weights
         self.cv = cv
+        self.ridge_loo = ridge_loo
         self.n_jobs = n_jobs
         self.random_state = random_state
 
@@ -215,11 +298,6 @@ class RankFusionRegressor(RegressorMixin, BaseComposition):
             )
         return w / w.sum()
 
-    def _splitter(self):
-        if self.cv is None or isinstance(self.cv, Integral):
-            return KFold(5 if self.cv is None else self.cv, shuffle=True, random_state=self.random_state)
-        return check_cv(self.cv)
-
     def fit(self, X, y):
         """Learn the fusion weights out of fold, then refit every member on ``X``.
 
@@ -233,14 +311,12 @@ class RankFusionRegressor(RegressorMixin, BaseComposition):
         fixed = self._fixed_weights(len(members))
         y = column_or_1d(y, warn=True)
         check_consistent_length(X, y)
+        (X,) = indexable(X)  # rows of any input by position, as cross-validation takes them
         y = check_target(y, len(y), dtype=np.float64)
-        folds = list(self._splitter().split(X, y))  # the same folds for every member
-        oof = np.column_stack(
-            [
-                cross_val_predict(clone(est), X, y, cv=folds, n_jobs=self.n_jobs)
-                for est in members
-            ]
-        ).astype(np.float64)
+        cv = 5 if self.cv is None else self.cv
+        folds = list(make_folds(cv, random_state=self.random_state, n_samples=len(y)).split(X, y))  # one set for all
+        _check_partition(folds, len(y))
+        self.estimators_, oof = self._fit_members(members, X, y, folds)
         if not np.all(np.isfinite(oof)):
             bad = names[int(np.flatnonzero(~np.isfinite(oof).all(axis=0))[0])]
             raise ValueError(f"member {bad!r} predicted NaN or infinity out of fold")
@@ -254,15 +330,40 @@ class RankFusionRegressor(RegressorMixin, BaseComposition):
         self.oof_predictions_ = oof
         self.member_scores_ = np.array([spearman_score(y, oof[:, j]) for j in range(oof.shape[1])])
         self.oof_score_ = spearman_score(y, fused)
-        self.estimators_ = [clone(est).fit(X, y) for est in members]
         self.named_estimators_ = Bunch(**dict(zip(names, self.estimators_)))
         return self
+
+    def _fit_members(self, members, X, y, folds):
+        """Members fitted on all rows and their out-of-fold predictions, fit-free steps computed once."""
+        shared, found = zip(*(share_fit_free(est) for est in members))
+        outputs, self.shared_steps_ = compute_shared({key: spec for f in found for key, spec in f.items()}, X)
+        loo = [self.ridge_loo and _loo_ridge(est) is not None for est in shared]
+        tasks = []  # (member, fold), fold None for the fit on all rows
+        for j in range(len(shared)):
+            tasks += [(j, None)] + ([] if loo[j] else [(j, k) for k in range(len(folds))])
+        results = Parallel(n_jobs=self.n_jobs)(
+            delayed(_fit_member_loo)(clone(shared[j]), X, y, outputs)
+            if loo[j]
+            else delayed(_fit_member)(clone(shared[j]), X, y, outputs, *((None, None) if k is None else folds[k]))
+            for j, k in tasks
+        )
+        fitted, oof = [None] * len(shared), np.empty((len(y), len(shared)))
+        for (j, k), (estimator, predictions) in zip(tasks, results):
+            if k is None:
+                fitted[j] = estimator
+                if loo[j]:
+                    oof[:, j] = predictions
+            else:
+                test = folds[k][1]
+                oof[test, j] = predictions.reshape(len(test), -1)[:, 0]
+        return fitted, oof
 
     def _ranked(self, predictions):
         return np.column_stack([f(predictions[:, j]) for j, f in enumerate(self.rank_maps_)])
 
     def _member_predictions(self, X):
-        predictions = [np.asarray(est.predict(X), dtype=np.float64) for est in self.estimators_]
+        with serving(transform_shared(self.shared_steps_, X)):
+            predictions = [np.asarray(est.predict(X), dtype=np.float64) for est in self.estimators_]
         return np.column_stack([p.reshape(len(p), -1)[:, 0] for p in predictions])
 
     def fused_score(self, X):

@@ -7,6 +7,7 @@ from optuna.distributions import BaseDistribution, CategoricalDistribution, Floa
 from scipy import sparse
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
+from sklearn.kernel_approximation import Nystroem
 from sklearn.linear_model import Ridge
 from sklearn.pipeline import Pipeline
 from sklearn.svm import SVR
@@ -26,17 +27,20 @@ def _svr_space(X, y):
     space = {"C": _log_float(1e-2, 1e2)}
     spread = float(np.std(np.asarray(y, dtype=np.float64))) if y is not None else 0.0
     space["epsilon"] = _log_float(1e-3 * spread, spread) if spread > 0 else _log_float(1e-4, 1e-1)
+    return {**space, **_rbf_space(X, y)}
+
+
+def _rbf_space(X, y):
+    """RBF gamma (SVR, Nyström) as a multiple of ``"scale"``, ``1 / (n_features * X.var())``, of the input."""
     features = X() if X is not None else None
     if features is None:
-        space["gamma"] = _log_float(1e-5, 1e1)
-        return space
+        return {"gamma": _log_float(1e-5, 1e1)}
     if sparse.issparse(features):
         variance = features.multiply(features).mean() - features.mean() ** 2
     else:
         variance = np.asarray(features, dtype=np.float64).var()
     scale = 1.0 / (features.shape[1] * variance) if variance > 0 else 1.0
-    space["gamma"] = _log_float(1e-2 * scale, 1e2 * scale)
-    return space
+    return {"gamma": _log_float(1e-2 * scale, 1e2 * scale)}
 
 
 # Spaces of estimators that do not describe their own (scikit-learn's), checked
@@ -48,6 +52,7 @@ def _svr_space(X, y):
 _SPACES = (
     (Ridge, {"alpha": _log_float(1e-3, 1e4)}),
     (SVR, _svr_space),
+    (Nystroem, _rbf_space),
     (
         CaptionVectorizer,
         {
@@ -138,7 +143,7 @@ def search_space(estimator, overrides=None, *, X=None, y=None):
         meta-estimators are searched recursively. Keys are the full nested
         names :meth:`set_params` takes
         (``"preprocess__text__captionvectorizer__min_df"``); steps without a
-        known space are left out. Known: Ridge, SVR, TemporalPooling,
+        known space are left out. Known: Ridge, SVR, Nystroem, TemporalPooling,
         CaptionVectorizer, CaptionEmbedder, RankFusionRegressor and the skmem
         deep regressors.
     overrides : dict, optional
