@@ -48,6 +48,7 @@ TRUSTED_TYPES = (
     "skmem._networks.StoredNetwork",
     "skmem.features.pooling.TemporalPooling",
     "skmem.models._base._valid_spearman",
+    "skmem.models._fitfree.SharedStep",
     "skmem.models.amnet.AMNetRegressor",
     "skmem.models.amnet.AttentionNet",
     "skmem.models.fusion.RankFusionRegressor",
