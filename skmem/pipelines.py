@@ -6,22 +6,19 @@ of captions and numeric features. :func:`make_model` gives the single-feature
 models of the command line.
 """
 
-from numbers import Real
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.base import clone
 from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
 from sklearn.kernel_approximation import Nystroem
 from sklearn.linear_model import Ridge, RidgeCV
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.svm import SVR
-from sklearn.utils.validation import check_is_fitted
 
-from skmem._params import HasMethods, Interval
-from skmem._validation import check_target
 from skmem.features.pooling import TemporalPooling
+from skmem.models.targets import AuxiliaryTargetRegressor
 
 __all__ = [
     "AuxiliaryTargetRegressor",
@@ -96,8 +93,6 @@ def _text_blocks(text, embeddings, memory):
 
 def _feature_block(name, spec):
     """``(name, transformer, columns)`` for a ``features`` entry."""
-    from skmem.features.cnn import CNNFeaturizer
-
     if isinstance(spec, tuple) and len(spec) == 2 and hasattr(spec[0], "fit"):
         transformer, columns = spec
     elif hasattr(spec, "fit"):
@@ -109,11 +104,9 @@ def _feature_block(name, spec):
                 f"features[{name!r}] must be a list of column names, a transformer or a "
                 f"(transformer, columns) pair; got {spec!r}"
             )
-    steps = []
-    if transformer is not None:
-        steps.append(clone(transformer))
-        if isinstance(transformer, CNNFeaturizer):
-            steps.append(TemporalPooling("mean"))
+    # Pooled by the output's rank, whatever the transformer: frame or segment
+    # features (n, T, ...) are averaged over time and locations, rows (n, D) kept.
+    steps = [] if transformer is None else [clone(transformer), TemporalPooling("mean")]
     return name, make_pipeline(*steps, score_scaler()), columns
 
 
@@ -167,8 +160,10 @@ def memorability_pipeline(
     features : dict or None
         Name -> a list of numeric columns, a transformer reading the
         ``"path"`` column (e.g. a :class:`~skmem.PrecomputedFeatureLoader` or a
-        :class:`~skmem.CNNFeaturizer` with a ``sampler``; CNN features are
-        mean-pooled over frames), or a ``(transformer, columns)`` pair. The
+        :class:`~skmem.CNNFeaturizer` with a ``sampler``), or a
+        ``(transformer, columns)`` pair; a transformer's output is pooled by
+        its rank (``(n, T, ...)`` averaged over frames or segments and
+        locations, ``(n, D)`` kept). The
         transformers must not learn from the target: the members' out-of-fold
         predictions are the leave-one-out predictions of the ridges after them.
     embeddings : bool, default=True
@@ -226,70 +221,6 @@ def memorability_pipeline(
     if auxiliary_target is None:
         return model
     return AuxiliaryTargetRegressor(model, column=auxiliary_target, weight=auxiliary_weight)
-
-
-class AuxiliaryTargetRegressor(RegressorMixin, BaseEstimator):
-    """Fit on a blend of the target and a less noisy auxiliary target read from ``X``.
-
-    Long-term memorability is measured with fewer annotations per clip than
-    short-term memorability and is noisier; the two are correlated, and
-    models trained on short-term scores rank long-term memorability about as
-    well as models trained on the long-term scores themselves. This wrapper
-    trains ``estimator`` on ``weight * z(aux) + (1 - weight) * z(y)``
-    (``z``: standardised on the training data) and maps its predictions back
-    to the scale of ``y``. The auxiliary column is used in ``fit`` only:
-    predictions never read it.
-
-    Parameters
-    ----------
-    estimator : regressor
-        Fitted on the blended target; receives ``X`` unchanged.
-    column : str, default="short_term"
-        Column of the ``X`` DataFrame holding the auxiliary target.
-    weight : float in [0, 1], default=0.5
-        0 trains on ``y`` alone, 1 on the auxiliary target alone.
-
-    Attributes
-    ----------
-    estimator_ : regressor
-        The fitted ``estimator``.
-    target_mean_, target_std_ : float
-        Mean and standard deviation of ``y``.
-    """
-
-    _parameter_constraints = {
-        "estimator": [HasMethods(["fit", "predict"])],
-        "column": [str],
-        "weight": [Interval(Real, 0, 1, closed="both")],
-    }
-
-    def __init__(self, estimator, *, column="short_term", weight=0.5):
-        self.estimator = estimator
-        self.column = column
-        self.weight = weight
-
-    def fit(self, X, y):
-        """Fit ``estimator`` on the blended target."""
-        self._validate_params()
-        if not hasattr(X, "columns") or self.column not in X.columns:
-            found = list(X.columns) if hasattr(X, "columns") else f"an array of shape {np.shape(X)}"
-            raise ValueError(f"column={self.column!r}: X must be a DataFrame with that column; got {found}")
-        y = check_target(y, len(X), dtype=np.float64)
-        auxiliary = check_target(X[self.column].to_numpy(), len(X), name=f"X[{self.column!r}]", dtype=np.float64)
-        self.target_mean_, self.target_std_ = float(y.mean()), float(y.std()) or 1.0
-        blended = self.weight * _standardised(auxiliary) + (1 - self.weight) * _standardised(y)
-        self.estimator_ = clone(self.estimator).fit(X, blended)
-        return self
-
-    def predict(self, X):
-        """Predictions on the scale of ``y``."""
-        check_is_fitted(self, "estimator_")
-        return self.target_mean_ + self.target_std_ * np.asarray(self.estimator_.predict(X), dtype=np.float64)
-
-
-def _standardised(values):
-    std = values.std()
-    return (values - values.mean()) / (std if std > 0 else 1.0)
 
 
 def mean_over_locations(X):

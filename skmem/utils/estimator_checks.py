@@ -34,7 +34,7 @@ or builds for them:
     float64 ``(30, 4)``.
 ``"auxiliary_table"``
     a DataFrame of 30 rows: 4 float columns and a ``short_term`` column
-    holding a second target (what :class:`~skmem.pipelines.AuxiliaryTargetRegressor` reads).
+    holding a second target (what :class:`~skmem.models.targets.AuxiliaryTargetRegressor` reads).
 ``"sequences"``
     float32 ``(24, 3, 4)``: ``(n, T, D)`` frame features.
 ``"locations"``, ``"clip_locations"``
@@ -214,7 +214,7 @@ def skmem_estimators():
     from skmem.features.pooling import TemporalPooling
     from skmem.features.precomputed import PrecomputedFeatureLoader
     from skmem.models import AMNetRegressor, LSTMRegressor, PairwiseRanker, RankFusionRegressor
-    from skmem.pipelines import AuxiliaryTargetRegressor
+    from skmem.models.targets import AuxiliaryTargetRegressor
     from skmem.tuning import TunedRegressor
     from skmem.video import FrameSampler
 
