@@ -9,13 +9,15 @@ writes its main result atomically and before any optional extra (a plot).
 Exit status: 0 on success; 1 on an expected failure, reported in one line
 naming the file, row or option (``extract`` also when a clip failed, unless
 ``--keep-going``); 2 on a usage error (an invalid option value, or an output
-that is also an input); 130 when interrupted.
+that is also an input); 130 when interrupted (Ctrl-C, or SIGTERM, which a
+command handles the same way: nothing half-done is saved as done).
 """
 
 import argparse
 import sys
 import warnings
 
+from skmem._signals import terminate_as_interrupt
 from skmem.cli import cv, demo, extract, fit, predict, tune
 from skmem.cli.common import CommandError, UsageError
 
@@ -43,7 +45,8 @@ def main(argv=None):
     format_warning = warnings.formatwarning
     warnings.formatwarning = _one_line_warning
     try:
-        return args.handler(args)
+        with terminate_as_interrupt():
+            return args.handler(args)
     except UsageError as exc:
         print(f"skmem {args.command}: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2

@@ -1,11 +1,8 @@
 """Optuna studies over cross-validated, pooled out-of-fold scores."""
 
-import contextlib
 import math
 import os
-import signal
 import socket
-import threading
 
 import numpy as np
 import optuna
@@ -19,6 +16,7 @@ from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state, indexable
 
+from skmem._signals import terminate_as_interrupt
 from skmem._validation import check_positive_int
 from skmem.evaluation import SCORING_NAMES, get_metric, make_folds, out_of_fold
 from skmem.tuning.identity import claim_identity, study_identity
@@ -207,28 +205,6 @@ def _run_worker(storage, study_name, objective, n_trials, timeout, seed, pruner,
         callbacks=[MaxTrialsCallback(objective.n_trials, states=_COUNTED), objective.stop_if_interrupted],
         show_progress_bar=show_progress,
     )
-
-
-@contextlib.contextmanager
-def _terminate_as_interrupt():
-    """Make SIGTERM raise ``KeyboardInterrupt``, like Ctrl-C, so that the running trial is recorded as failed.
-
-    Only in the main thread and when SIGTERM has its default action (which
-    would end the process on the spot, leaving the trial running); the
-    previous handler is restored on leaving.
-    """
-    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
-        yield
-        return
-
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt(signal.Signals(signum).name)
-
-    signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _describe(storage):
@@ -440,7 +416,7 @@ def tune(
             ]
             try:
                 # An in-memory study lives in this process: its workers must be threads.
-                with _terminate_as_interrupt():
+                with terminate_as_interrupt():
                     Parallel(n_jobs=len(jobs), require="sharedmem" if in_memory else None)(jobs)
             except KeyboardInterrupt:
                 objective.interrupted = True  # thread workers still running start no new trial
@@ -456,7 +432,7 @@ def tune(
         detail = f"first failure: {reason}" if reason else "all were pruned; raise n_trials or relax pruning"
         raise RuntimeError(f"study {study_name!r} has no completed trial ({detail})")
     best = clone(estimator).set_params(**resolve_params(estimator, study.best_params))
-    with _terminate_as_interrupt():
+    with terminate_as_interrupt():
         best.fit(X, y)
     return best, study
 
