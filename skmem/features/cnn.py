@@ -408,10 +408,10 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
             every clip a finished or killed task stored. The shards' reports
             are merged into ``report_`` and the sampler's ``on_damaged`` and
             ``on_error`` are applied here once all shards are done
-            (``on_error="raise"`` raises the first failure then). On GPU workers, give each worker one
-            device (``CUDA_VISIBLE_DEVICES`` per worker process, or Dask
-            worker resources such as ``--resources GPU=1``) and keep
-            ``device="auto"``.
+            (``on_error="raise"`` raises the first failure then). On GPU
+            workers, give each worker one device (``CUDA_VISIBLE_DEVICES``
+            per worker process, or Dask worker resources such as
+            ``--resources GPU=1``) and keep ``device="auto"``.
 
         Returns
         -------
