@@ -92,7 +92,7 @@ def test_store_round_trip(family, generated_clips, tmp_path):
         first = stored.fit().transform(paths)
         again = clone(stored).fit()
         second = again.transform(paths)
-    assert first.shape == (len(paths), 1, featurizer.n_features_out_) and again.cache_stats_["hits"] == len(paths)
+    assert first.shape == (len(paths), 1, featurizer.n_features_out_) and again.report_.hits == len(paths)
     np.testing.assert_array_equal(second, first)
     np.testing.assert_allclose(first, featurizer.transform(sampler.fit_transform(paths)), rtol=1e-4, atol=1e-4)
 
@@ -192,7 +192,7 @@ def test_new_featurizers_in_a_pipeline_on_generated_clips(backbone, n_frames, ge
     with pytest.warns(UserWarning, match="random weights"):
         predictions = model.fit(paths[:4], scores[:4]).predict(paths[:4])
     assert predictions.shape == (4,) and np.isfinite(predictions).all()
-    assert model[0].cache_stats_["hits"] == 4
+    assert model[0].report_.hits == 4
 
 
 def test_caption_embedder_with_a_clip_text_tower(tmp_path):

@@ -86,10 +86,26 @@ def test_extract_writes_one_entry_per_clip_and_reuses_them(features, clips, caps
     assert {p: os.stat(p).st_mtime_ns for p in cache_entries(features).values()} == stamps
 
 
-def test_extract_exits_1_listing_failed_clips_unless_keep_going(features, clips, capsys):
-    status, out, err = run(capsys, "extract", clips, "--out", features, *FEATURES)
+def decode_error(path):
+    """Why the sampler cannot read ``path``."""
+    from skmem.video import FrameSampler, VideoDecodeError
+
+    with pytest.raises(VideoDecodeError) as info:
+        FrameSampler(n_frames=2).sample_clip(path)
+    return str(info.value.cause)
+
+
+def test_extract_exits_1_listing_failed_clips_unless_keep_going(features, clips, capsys, monkeypatch):
+    from skmem.video import FrameSampler
+
+    reason = decode_error(clips / "broken.webm")
+    decoded = []
+    decode = FrameSampler.decode
+    monkeypatch.setattr(FrameSampler, "decode", lambda self, path: decoded.append(str(path)) or decode(self, path))
+    status, out, err = run(capsys, "extract", clips, "--out", features, *FEATURES, "--jobs", "0")
     assert status == 1
-    assert "1 failed" in out and f"{clips / 'broken.webm'}:" in err
+    assert "1 failed" in out and f"{clips / 'broken.webm'}: {reason}" in err
+    assert decoded.count(str(clips / "broken.webm")) == 1  # the reason comes from the one decode
     assert "broken.webm" not in cache_entries(features)
     status, out, err = run(capsys, "extract", clips, "--out", features, *FEATURES, "--keep-going")
     assert status == 0 and "1 failed" in out and "broken.webm" in err
@@ -216,7 +232,8 @@ def test_fit_then_predict_writes_one_run_row_per_clip(model, features, clips, tm
 def test_predict_from_videos_refuses_to_leave_out_a_broken_clip_unless_keep_going(model, features, clips, tmp_path, capsys):
     run_file = tmp_path / "run.csv"
     status, _, err = run(capsys, "predict", model, clips, "--cache", features, "--out", run_file, "--device", "cpu")
-    assert status == 1 and f"failed: {clips / 'broken.webm'}:" in err and "1 clip(s) could not be decoded" in err
+    reason = decode_error(clips / "broken.webm")
+    assert status == 1 and f"failed: {clips / 'broken.webm'}: {reason}" in err and "1 clip(s) could not be decoded" in err
     assert not run_file.exists()
     status, _, err = run(capsys, "predict", model, clips, "--cache", features, "--out", run_file, "--device", "cpu", "--keep-going")
     assert status == 0 and "broken.webm" in err

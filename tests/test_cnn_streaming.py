@@ -49,12 +49,12 @@ def test_second_run_reads_the_cache(clips, reference, tmp_path):
     first = featurizer(tmp_path)
     calls = count_forward_frames(first)
     np.testing.assert_allclose(first.transform(clips), reference, rtol=1e-4, atol=1e-5)
-    assert sum(calls) == 2 * len(clips) and first.cache_stats_["misses"] == len(clips)
+    assert sum(calls) == 2 * len(clips) and first.report_.misses == len(clips)
     assert len(entries(tmp_path)) == len(clips)
     second = featurizer(tmp_path)
     calls = count_forward_frames(second)
     np.testing.assert_array_equal(second.transform(clips), first.transform(clips))
-    assert calls == [] and second.cache_stats_ == {"hits": len(clips), "misses": 0, "corrupt": 0}
+    assert calls == [] and (second.report_.hits, second.report_.misses, second.report_.corrupt) == (len(clips), 0, 0)
 
 
 @pytest.mark.parametrize(
@@ -81,7 +81,7 @@ def test_runtime_settings_share_the_folder(clips, tmp_path):
     featurizer(tmp_path).transform(clips[:2])
     other = featurizer(tmp_path, batch_size=4, n_workers=1, sampler=FrameSampler(n_frames=2, size=64, n_jobs=2))
     other.transform(clips[:2])
-    assert other.cache_stats_["hits"] == 2
+    assert other.report_.hits == 2
 
 
 def test_modified_clip_misses(clips, tmp_path):
@@ -95,7 +95,7 @@ def test_modified_clip_misses(clips, tmp_path):
     os.utime(clip, ns=(time.time_ns(), time.time_ns() + 10**9))
     rerun = featurizer(cache)
     rerun.transform([clip])
-    assert rerun.cache_stats_["misses"] == 1
+    assert rerun.report_.misses == 1
 
 
 def test_corrupt_entry_is_detected_recomputed_and_reported(clips, reference, tmp_path):
@@ -107,7 +107,7 @@ def test_corrupt_entry_is_detected_recomputed_and_reported(clips, reference, tmp
     with pytest.warns(UserWarning, match="corrupt cache entry") as record:
         features = rerun.transform(clips[:3])
     assert any(os.path.basename(victim) in str(w.message) for w in record)
-    assert rerun.cache_stats_ == {"hits": 2, "misses": 1, "corrupt": 1}
+    assert (rerun.report_.hits, rerun.report_.misses, rerun.report_.corrupt) == (2, 1, 1)
     np.testing.assert_allclose(features, reference[:3], rtol=1e-4, atol=1e-5)
     assert len(entries(tmp_path)) == 3
 
@@ -124,7 +124,7 @@ def test_killed_run_resumes_to_the_same_features(clips, reference, tmp_path):
     assert 2 <= done
     resumed = featurizer(tmp_path)
     features = resumed.transform(clips)
-    assert resumed.cache_stats_["hits"] == done and resumed.cache_stats_["corrupt"] == 0
+    assert resumed.report_.hits == done and resumed.report_.corrupt == 0
     np.testing.assert_allclose(features, reference, rtol=1e-4, atol=1e-5)
 
 
@@ -135,7 +135,7 @@ def test_two_processes_share_one_cache(clips, reference, tmp_path):
     assert [n for n in os.listdir(tmp_path) if n.startswith(".tmp-")] == []
     check = featurizer(tmp_path)
     np.testing.assert_allclose(check.transform(clips), reference, rtol=1e-4, atol=1e-5)
-    assert check.cache_stats_ == {"hits": len(clips), "misses": 0, "corrupt": 0}
+    assert (check.report_.hits, check.report_.misses, check.report_.corrupt) == (len(clips), 0, 0)
 
 
 @pytest.fixture
@@ -157,10 +157,29 @@ def test_warn_keeps_the_rest_of_the_batch(clips, reference, broken_clip, tmp_pat
     model.sampler.set_params(on_error="warn")
     with pytest.warns(UserWarning, match="broken.webm"):
         features = model.transform([clips[0], broken_clip, clips[1]])
-    assert model.failed_paths_ == [broken_clip]
+    assert model.report_.failed_paths == [broken_clip]
     assert (features[1] == 0).all()
     np.testing.assert_allclose(features[[0, 2]], reference[:2], rtol=1e-4, atol=1e-5)
     assert len(entries(tmp_path / "cache")) == 2  # the failed clip is not cached: a rerun retries it
+
+
+def test_shards_report_to_the_caller_which_applies_the_policy_once(clips, broken_clip, tmp_path):
+    from joblib import parallel_config
+
+    model = featurizer(tmp_path / "cache")
+    model.sampler.set_params(on_error="warn")
+    paths = [clips[0], broken_clip, clips[1], clips[2]]
+    with parallel_config(backend="threading"), pytest.warns(UserWarning, match="broken.webm") as record:
+        files = model.extract(paths, n_shards=2)
+    assert len(record) == 1 and files[1] is None and all(files[i] for i in (0, 2, 3))
+    (error,) = model.report_.failures
+    assert isinstance(error, VideoDecodeError) and error.path == broken_clip and str(error.cause)
+    assert (model.report_.hits, model.report_.misses, model.report_.corrupt) == (0, 4, 0)  # both shards
+    assert model.sampler.get_params()["on_error"] == "warn" and model.sampler.on_damaged == "warn"
+    strict = featurizer(tmp_path / "cache")
+    with parallel_config(backend="threading"), pytest.raises(VideoDecodeError, match="broken.webm"):
+        strict.extract(paths, n_shards=2)  # raised here, once every shard is done
+    assert (strict.report_.hits, strict.report_.misses) == (3, 1)
 
 
 def test_extract_writes_files_the_loader_reads(clips, reference, tmp_path):
@@ -218,7 +237,7 @@ def test_damage_found_in_workers_is_reported_here(clips, damaged_clip, tmp_path)
     model = featurizer(tmp_path / "cache", n_workers=2)
     with pytest.warns(UserWarning, match="cut.webm.*damaged clip"):
         features = model.transform([clips[0], damaged_clip])
-    assert model.damaged_paths_ == [damaged_clip] and model.failed_paths_ == []
+    assert model.report_.damaged_paths == [damaged_clip] and model.report_.failed_paths == []
     assert np.abs(features[1]).sum() > 0  # its decodable frames are featurized
     strict = featurizer(tmp_path / "strict")
     strict.sampler.set_params(on_damaged="raise")
@@ -238,7 +257,7 @@ def test_several_outputs_come_from_one_decode_and_one_forward_pass(clips, refere
     assert model.outputs_ == ["pooled", "logits", "layer3"]
     assert model.feature_config()["extra_outputs"] == ["logits", "layer3"]
     outputs = model.transform_outputs(clips[:3])  # all from the store
-    assert sum(calls) == 2 * 3 and model.cache_stats_["hits"] == 3
+    assert sum(calls) == 2 * 3 and model.report_.hits == 3
     np.testing.assert_allclose(outputs["pooled"], reference[:3], rtol=1e-4, atol=1e-5)
     logits = featurizer(None, layer="logits").transform(clips[:3])
     np.testing.assert_allclose(outputs["logits"], logits, rtol=1e-4, atol=1e-4)
@@ -252,15 +271,15 @@ def test_several_outputs_come_from_one_decode_and_one_forward_pass(clips, refere
 def _sharded_in_a_daemonic_process(folder, clips):
     model = featurizer(folder, n_workers=2)
     model.transform(clips)
-    return model.cache_stats_
+    return model.report_
 
 
 def test_a_daemonic_process_decodes_in_threads(clips, reference, tmp_path):
     import multiprocessing
 
     with multiprocessing.get_context("spawn").Pool(1) as pool:  # pool workers are daemonic
-        stats = pool.apply(_sharded_in_a_daemonic_process, (str(tmp_path), clips[:3]))
-    assert stats["misses"] == 3
+        report = pool.apply(_sharded_in_a_daemonic_process, (str(tmp_path), clips[:3]))
+    assert report.misses == 3
     np.testing.assert_allclose(featurizer(tmp_path).transform(clips[:3]), reference[:3], rtol=1e-4, atol=1e-5)
 
 

@@ -9,11 +9,13 @@ import pytest
 import torch
 from sklearn.tree import DecisionTreeRegressor
 
+from skmem.features.pooling import TemporalPooling
 from skmem.models import AMNetRegressor
 from skmem.utils.estimator_checks import (
     all_estimators,
     check_batch_invariance,
     check_skmem_estimator,
+    check_transform_leaves_estimator_unchanged,
     make_contract_data,
     parametrize_skmem_checks,
     skmem_estimators,
@@ -64,6 +66,33 @@ def small_centring_model():
 def test_a_subclass_that_breaks_the_contract_is_caught():
     with pytest.raises(AssertionError, match="predict on first half of the samples"):
         check_batch_invariance(small_centring_model(), make_contract_data("locations"))
+
+
+class RemembersItsInput(TemporalPooling):
+    """Breaks the contract: ``transform`` records what it was given."""
+
+    def transform(self, X):
+        self.last_shape_ = X.shape
+        return super().transform(X)
+
+
+class AppendsToAFittedList(TemporalPooling):
+    """Breaks the contract: ``transform`` grows a fitted attribute in place."""
+
+    def fit(self, X, y=None):
+        self.calls_ = []
+        return super().fit(X, y)
+
+    def transform(self, X):
+        self.calls_.append(len(X))
+        return super().transform(X)
+
+
+@pytest.mark.parametrize("model,changed", [(RemembersItsInput(), "last_shape_"), (AppendsToAFittedList(), "calls_")])
+def test_an_attribute_set_or_changed_by_transform_is_caught(model, changed):
+    with pytest.raises(AssertionError, match=f"transform changed the attributes \\['{changed}'\\]"):
+        check_transform_leaves_estimator_unchanged(model, make_contract_data("sequences"))
+    check_transform_leaves_estimator_unchanged(TemporalPooling(), make_contract_data("sequences"))
 
 
 def test_check_skmem_estimator_reports_outcomes_and_holds_expected_failures_to_them():

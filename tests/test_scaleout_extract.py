@@ -29,10 +29,11 @@ def test_sharded_extract_on_a_dask_cluster_matches_one_process(clips, tmp_path):
             files = model.extract(clips + [str(broken)], n_shards=3)
         workers = {w["id"] for w in client.scheduler_info()["workers"].values()}
     assert len(workers) == 2
-    assert files[-1] is None and model.failed_paths_ == [str(broken)]
+    assert files[-1] is None and model.report_.failed_paths == [str(broken)]
+    assert str(model.report_.failures[0].cause)  # the reason travels back from the worker
     assert sorted(cache_entries(tmp_path / "sharded")) == sorted(os.path.basename(c) for c in clips)
     for path, reference in zip(files[:-1], expected):
         np.testing.assert_allclose(np.load(path), reference, rtol=1e-4, atol=1e-5)
-    assert model.cache_stats_ == {"hits": 0, "misses": 7, "corrupt": 0}
+    assert (model.report_.hits, model.report_.misses, model.report_.corrupt) == (0, 7, 0)
     rerun = featurizer(tmp_path / "sharded")
-    assert rerun.extract(clips, n_shards=2) == files[:-1] and rerun.cache_stats_["hits"] == len(clips)
+    assert rerun.extract(clips, n_shards=2) == files[:-1] and rerun.report_.hits == len(clips)

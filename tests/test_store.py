@@ -58,7 +58,7 @@ def test_kill_inside_the_save_window_then_read_and_resume(clips, reference, tmp_
     assert sorted(cache_entries(tmp_path)) == sorted(os.path.basename(c) for c in clips[:2])
     resumed = featurizer(tmp_path)
     features = resumed.transform(clips)
-    assert resumed.cache_stats_ == {"hits": 2, "misses": 2, "corrupt": 0}
+    assert (resumed.report_.hits, resumed.report_.misses, resumed.report_.corrupt) == (2, 2, 0)
     np.testing.assert_allclose(features, reference, rtol=1e-4, atol=1e-5)
     assert temporaries(tmp_path) == []  # its writer is dead: removed
 
@@ -92,7 +92,7 @@ def test_same_names_in_two_folders_are_two_clips_and_ids_are_refused_naming_both
     featurizer(store).transform([str(first / "video1.webm")])
     rerun = featurizer(store)
     features = rerun.transform([str(second / "video1.webm"), str(first / "video1.webm")])
-    assert rerun.cache_stats_ == {"hits": 1, "misses": 1, "corrupt": 0}  # the first folder's entry is intact
+    assert (rerun.report_.hits, rerun.report_.misses, rerun.report_.corrupt) == (1, 1, 0)  # the first folder's entry is intact
     np.testing.assert_allclose(features, reference[[1, 0]], rtol=1e-4, atol=1e-5)
     loader = PrecomputedFeatureLoader(kind="npy", root=str(store), aggregate="stack")
     by_path = loader.fit_transform([str(first / "video1.webm"), str(second / "video1.webm")])
@@ -109,7 +109,7 @@ def test_a_symlinked_folder_and_its_target_are_one_clip(clips, tmp_path):
     featurizer(tmp_path / "store").transform([str(real / "a.webm")])
     rerun = featurizer(tmp_path / "store")
     rerun.transform([str(tmp_path / "link" / "a.webm")])
-    assert rerun.cache_stats_["hits"] == 1 and len(cache_entries(tmp_path / "store")) == 1
+    assert rerun.report_.hits == 1 and len(cache_entries(tmp_path / "store")) == 1
 
 
 @pytest.mark.parametrize("name", ["v" * 235 + ".webm", ".tmp-host@1@x.webm", "vidéo, 1 ☃.webm", "a__0123456789abcdef.npy"])
@@ -119,7 +119,7 @@ def test_any_clip_name_works(clips, reference, tmp_path, name):
     np.testing.assert_allclose(featurizer(tmp_path / "store").transform([str(clip)]), reference[:1], rtol=1e-4, atol=1e-5)
     rerun = featurizer(tmp_path / "store")
     rerun.transform([str(clip)])
-    assert rerun.cache_stats_["hits"] == 1 and list(cache_entries(tmp_path / "store")) == [name]
+    assert rerun.report_.hits == 1 and list(cache_entries(tmp_path / "store")) == [name]
 
 
 def same_size_copies(source_a, source_b, target):
@@ -143,7 +143,7 @@ def test_same_size_same_mtime_rewrite_is_recomputed(clips, reference, tmp_path):
     assert (os.stat(clip).st_size, os.stat(clip).st_mtime_ns) == (stat.st_size, stat.st_mtime_ns)
     rerun = featurizer(cache)
     np.testing.assert_allclose(rerun.transform([clip])[0], reference[1], rtol=1e-4, atol=1e-5)
-    assert rerun.cache_stats_["misses"] == 1 and list(cache_entries(cache)) == ["clip.webm"]
+    assert rerun.report_.misses == 1 and list(cache_entries(cache)) == ["clip.webm"]
     assert sum(len(files) for _, _, files in os.walk(cache / "entries")) == 1  # the old entry's file is gone
 
 
@@ -156,7 +156,7 @@ def test_content_key_survives_moving_the_dataset(clips, reference, tmp_path):
     first.rename(moved)
     rerun = featurizer(tmp_path / "cache", cache_key="content")
     features = rerun.transform([str(moved / os.path.basename(c)) for c in clips[:2]])
-    assert rerun.cache_stats_["hits"] == 2
+    assert rerun.report_.hits == 2
     np.testing.assert_allclose(features, reference[:2], rtol=1e-4, atol=1e-5)
 
 
@@ -169,7 +169,7 @@ def test_a_clip_that_now_fails_never_falls_back_to_its_old_entry(clips, tmp_path
     model.sampler.set_params(on_error="warn")
     with pytest.warns(UserWarning, match="clip.webm"):
         features = model.transform([str(clip)])
-    assert model.failed_paths_ == [str(clip)] and (features == 0).all()
+    assert model.report_.failed_paths == [str(clip)] and (features == 0).all()
     assert cache_entries(tmp_path / "cache") == {}
 
 

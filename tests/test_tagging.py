@@ -182,6 +182,20 @@ def test_tags_are_stable_and_cached_per_clip(clips, tmp_path):
     np.testing.assert_array_equal(fresh.transform(clips), captions)
 
 
+def test_a_clip_that_fails_is_captioned_empty_and_reported_with_its_error(clips, tmp_path):
+    broken = tmp_path / "broken.webm"
+    broken.write_bytes(b"\x1a\x45\xdf\xa3" + b"garbage" * 100)
+    sampler = FrameSampler(n_frames=2, size=64, on_error="warn")
+    with pytest.warns(UserWarning, match="random weights"):
+        tagger = TagCaptioner("resnet18", weights=None, random_state=0, sampler=sampler, n_workers=0, device="cpu").fit()
+    with pytest.warns(UserWarning, match="broken.webm"):
+        captions = tagger.transform([clips[0], str(broken)])
+    assert captions[0] and captions[1] == ""
+    (error,) = tagger.report_.failures
+    assert error.path == str(broken) and str(error.cause)
+    assert tagger.report_ is tagger.featurizer_.report_
+
+
 def test_tags_reuse_the_class_scores_of_a_featurizer_and_its_store(clips, tmp_path, monkeypatch):
     from skmem import CNNFeaturizer
 

@@ -15,10 +15,12 @@ from skmem._params import InvalidParameterError
 from skmem.video import (
     STRATEGIES,
     ClipDamage,
+    ClipReport,
     DamagedClipError,
     VideoDecodeError,
     probe_duration,
     seek_points,
+    stream_clips,
     write_video,
 )
 
@@ -189,7 +191,54 @@ def test_warn_returns_zeros_and_lists_failures(timed_clips, bad_files):
     assert (frames[1] == 0).all()
     alone = FrameSampler(n_frames=2, size=16).transform([timed_clips["vp9"], timed_clips["h264"]])
     np.testing.assert_array_equal(frames[[0, 2]], alone)
-    assert sampler.failed_paths_ == [missing]
+    assert sampler.report_.failed_paths == [missing]
+
+
+def test_the_report_keeps_each_failure_with_its_reason(timed_clips, bad_files):
+    missing = bad_files["missing"][0]
+    sampler = FrameSampler(n_frames=2, size=16, on_error="warn").fit()
+    with pytest.warns(UserWarning, match="missing.webm"):
+        sampler.transform([missing, timed_clips["vp9"]])
+    (error,) = sampler.report_.failures
+    assert isinstance(error, VideoDecodeError) and error.path == missing and str(error.cause)
+    with pytest.raises(VideoDecodeError) as info:
+        sampler.sample_clip(missing)
+    assert str(info.value.cause) == str(error.cause)  # the reason a second decode would give
+    sampler.transform([timed_clips["vp9"]])
+    assert sampler.report_.failures == []  # the report is the last call's
+
+
+def test_the_stream_raises_a_failure_once_its_batch_has_reached_the_caller(timed_clips, bad_files):
+    missing = bad_files["missing"][0]
+    report = ClipReport()
+    batches = stream_clips(
+        [timed_clips["vp9"], missing, timed_clips["h264"]], FrameSampler(n_frames=2, size=16), clips_per_batch=2,
+        report=report,
+    )
+    first = next(batches)
+    assert [clip.index for clip in first] == [0, 1] and first[0].frames.shape == (2, 16, 16, 3)
+    assert first[1].frames is None and first[1].error.path == missing
+    with pytest.raises(VideoDecodeError, match="missing.webm"):
+        next(batches)
+    assert report.failed_paths == [missing]
+
+
+def test_stream_without_policy_records_and_reports_merge_in_order(timed_clips, bad_files):
+    missing = bad_files["missing"][0]
+    paths = [missing, timed_clips["vp9"], timed_clips["h264"]]
+    first, second = ClipReport(hits=1), ClipReport(misses=2, corrupt=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        batches = list(stream_clips(paths, FrameSampler(n_frames=2, size=16), n_workers=2, report=first, policy=False))
+    assert [clip.index for batch in batches for clip in batch] == [0, 1, 2]
+    list(stream_clips(paths[:1], FrameSampler(n_frames=2, size=16), report=second, policy=False))
+    merged = ClipReport.merge([first, second])
+    assert merged.failed_paths == [missing, missing] and (merged.hits, merged.misses, merged.corrupt) == (1, 2, 1)
+    with pytest.warns(UserWarning, match="missing.webm") as record:
+        merged.apply(FrameSampler(on_error="warn"))
+    assert len(record) == 2
+    with pytest.raises(VideoDecodeError, match="missing.webm"):
+        merged.apply(FrameSampler())
 
 
 INVALID = [
@@ -403,7 +452,7 @@ def test_damaged_clip_warns_with_both_durations_and_is_listed(damaged, noise_cli
         assert 4.0 < decoded < declared - 0.2
     else:
         assert decoded == pytest.approx(decodable, abs=0.1)
-    assert sampler.damaged_paths_ == [path] and sampler.failed_paths_ == []
+    assert sampler.report_.damaged_paths == [path] and sampler.report_.failed_paths == []
     assert frames.shape == (2, 8, 16, 16, 3)
 
 
@@ -417,7 +466,7 @@ def test_damaged_clip_raises_or_stays_silent_on_request(damaged, kind):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         sampler.fit_transform([path])
-    assert sampler.damaged_paths_ == [path]
+    assert sampler.report_.damaged_paths == [path]
 
 
 def test_frames_past_the_damage_repeat_the_last_decodable_frame(damaged):

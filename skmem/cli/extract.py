@@ -87,17 +87,6 @@ def check_out_folder(out):
     check_outputs(out=out / CAPTIONS_FILE)
 
 
-def failure_reason(sampler, path):
-    """Why ``path`` cannot be decoded (the featurizer only lists failed paths)."""
-    from skmem.video import VideoDecodeError
-
-    try:
-        sampler.sample_clip(path)
-    except VideoDecodeError as exc:
-        return str(exc.cause)
-    return "could not be decoded"
-
-
 def run_extraction(featurizer, paths, shards, scheduler):
     """``featurizer.extract(paths)``, sharded over the joblib backend (a Dask cluster with ``scheduler``)."""
     import contextlib
@@ -175,12 +164,12 @@ def run(args):
     captioner = tag_captioner(featurizer, args.tag_labels) if args.tags else None
     check_out_folder(args.out)
     entries = run_extraction(featurizer, paths, args.shards, args.scheduler)
-    failures = [(path, failure_reason(sampler, path)) for path, entry in zip(paths, entries) if entry is None]
-    stats = featurizer.cache_stats_
-    print(f"{args.out}: {stats['misses'] - len(failures)} clip(s) extracted, {stats['hits']} reused from the store, "
+    report = featurizer.report_
+    failures = report.failures
+    print(f"{args.out}: {report.misses - len(failures)} clip(s) extracted, {report.hits} reused from the store, "
           f"{len(failures)} failed")
-    for path, reason in failures:
-        print(f"  failed: {path}: {reason}", file=sys.stderr)
+    for error in failures:
+        print(f"  failed: {error.path}: {error.cause}", file=sys.stderr)
     if captioner is not None:
         good = [p for p, e in zip(paths, entries) if e is not None]
         write_tags(captioner, good, args.out)

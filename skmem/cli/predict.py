@@ -10,7 +10,7 @@ from skmem.cli.common import (
     CommandError, _is_media, auto_or_int_at_least, check_outputs, check_prediction_paths, clip_paths, device,
     option_error,
 )
-from skmem.cli.extract import extra_outputs, failure_reason
+from skmem.cli.extract import extra_outputs
 
 
 def add_parser(commands):
@@ -86,10 +86,10 @@ def score_clips(bundle, args):
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="skipping clip")  # listed with their reasons below
         X = featurizer.transform([str(p) for p in paths])
-    failed = set(featurizer.failed_paths_)
-    for path in paths:
-        if str(path) in failed:
-            print(f"  failed: {path}: {failure_reason(featurizer.sampler, path)}", file=sys.stderr)
+    failures = featurizer.report_.failures
+    for error in failures:
+        print(f"  failed: {error.path}: {error.cause}", file=sys.stderr)
+    failed = {error.path for error in failures}
     if failed and not args.keep_going:
         raise CommandError(f"{len(failed)} clip(s) could not be decoded (listed above); --keep-going scores the others")
     good = [i for i, p in enumerate(paths) if str(p) not in failed]

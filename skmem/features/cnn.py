@@ -1,7 +1,6 @@
 """Per-frame (or per-segment) network features: :class:`CNNFeaturizer`."""
 
 import contextlib
-import multiprocessing
 import os
 import warnings
 from numbers import Integral
@@ -17,8 +16,7 @@ from skmem._params import HasMethods, Interval, StrOptions, check_constraints
 from skmem._validation import resolve_device
 from skmem.features import backbones
 from skmem.features.store import CACHE_KEYS, FeatureStore, check_output_name, output_name
-from skmem.features.streaming import clip_loader
-from skmem.video import FrameSampler, as_paths
+from skmem.video import ClipReport, FrameSampler, as_paths, stream_clips
 
 __all__ = ["CNNFeaturizer", "flat_frames", "resolve_autocast"]
 
@@ -97,7 +95,7 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
     sampler : FrameSampler or None, default=None
         When given, ``transform`` takes clip paths and decodes them with it
         (its ``on_error`` decides whether a bad clip raises or is returned as
-        zeros and listed in ``failed_paths_``).
+        zeros and listed in ``report_``).
     cache_dir : str, path-like or None, default=None
         Folder of the per-clip feature store (needs ``sampler``); see
         :mod:`skmem.features.store` for the layout and its guarantees. A
@@ -156,16 +154,15 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
     backbone_spec_ : Backbone
         How the backbone is built and fed (for the chosen weights); see
         :mod:`skmem.features.backbones`.
-    failed_paths_ : list of str
-        Clips that could not be decoded in the last ``transform``/``extract``.
-    damaged_paths_ : list of str
-        Clips decoded in the last ``transform``/``extract`` that the sampler
-        found damaged (its ``on_damaged`` is applied in this process; cached
-        clips are not decoded again and are not listed).
-    damages_ : list of ClipDamage
-        What the sampler found missing in each of ``damaged_paths_``.
-    cache_stats_ : dict
-        Cache ``hits``, ``misses`` and ``corrupt`` counts of the last call.
+    report_ : ClipReport
+        What the last ``transform``, ``transform_outputs`` or ``extract``
+        of clip paths met (all shards together): the clips that could not
+        be decoded with their :class:`~skmem.video.VideoDecodeError`, the
+        damaged clips with their :class:`~skmem.video.ClipDamage` (cached
+        clips are not decoded again and are not listed), and the store's
+        ``hits``, ``misses`` and ``corrupt`` counts. The only attribute these
+        methods set; the sampler's ``on_error`` and ``on_damaged`` are applied
+        in this process.
     """
 
     _parameter_constraints = {
@@ -333,9 +330,8 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
         wanted = self.outputs_ if wanted is None else wanted
         if self.sampler is not None:
             cache = self._cache() if self.cache_dir is not None else None
-            out, errors = self._stream(as_paths(X), cache, keep=wanted)
-            self._report(errors)
-            return out
+            self.report_ = ClipReport()
+            return self._stream(as_paths(X), cache, wanted, self.report_)
         lead, flat = flat_frames(X)
         steps = self.backbone_spec_.n_steps
         if len(lead) == 1 and self.backbone_spec_.segment_frames:
@@ -413,12 +409,13 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
             :func:`joblib.parallel_config`: processes of this machine, or a
             Dask or Ray cluster); each task fits a clone of this featurizer
             and writes into the one shared store ``cache_dir``, so a rerun skips
-            every clip a finished or killed task stored. Decoding failures are
-            reported here once all shards are done (``on_error="raise"``
-            raises the first one then). On GPU workers, give each worker one
-            device (``CUDA_VISIBLE_DEVICES`` per worker process, or Dask
-            worker resources such as ``--resources GPU=1``) and keep
-            ``device="auto"``.
+            every clip a finished or killed task stored. The shards' reports
+            are merged into ``report_`` and the sampler's ``on_damaged`` and
+            ``on_error`` are applied here once all shards are done
+            (``on_error="raise"`` raises the first failure then). On GPU
+            workers, give each worker one device (``CUDA_VISIBLE_DEVICES``
+            per worker process, or Dask worker resources such as
+            ``--resources GPU=1``) and keep ``device="auto"``.
 
         Returns
         -------
@@ -435,29 +432,18 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
         paths = as_paths(paths)
         cache = self._cache()
         if n_shards is None or n_shards == 1:
-            _, errors = self._stream(paths, cache, keep=False)
+            self.report_ = ClipReport()
+            self._stream(paths, cache, (), self.report_)
         else:
             shards = [s for s in np.array_split(np.arange(len(paths)), n_shards) if len(s)]
-            results = Parallel()(delayed(_extract_shard)(clone(self), paths[s]) for s in shards)
-            errors = [e for result in results for e in result[0]]
-            self.damages_ = [d for result in results for d in result[1]]
-            self.damaged_paths_ = [damage.path for damage in self.damages_]
-            for damage in self.damages_:
-                self.sampler.handle_damage(damage)
-            self.cache_stats_ = {k: sum(r[2][k] for r in results) for k in ("hits", "misses", "corrupt")}
-        self._report(errors)
-        failed = set(self.failed_paths_)
+            self.report_ = ClipReport.merge(Parallel()(delayed(_extract_shard)(clone(self), paths[s]) for s in shards))
+            self.report_.apply(self.sampler)
+        failed = set(self.report_.failed_paths)
         files = []
         for path in paths:
             entry = None if path in failed else cache.entry(path)
             files.append(None if entry is None else entry.file(self.outputs_[0]))
         return files
-
-    def _report(self, errors):
-        """Record the failed clips and apply the sampler's ``on_error`` to each."""
-        self.failed_paths_ = [error.path for error in errors]
-        for error in errors:
-            self.sampler.handle_failure(error)
 
     def _reduced(self, device):
         """Whether the network runs in reduced precision on ``device``."""
@@ -475,77 +461,64 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
     def _clip_shapes(self):
         return {name: (self.backbone_spec_.n_steps(self.sampler.n_frames),) + self.output_shapes_[name] for name in self.outputs_}
 
-    def _stream(self, paths, cache, keep):
+    def _stream(self, paths, cache, keep, report, policy=True):
         """Outputs of ``paths`` from ``cache`` (or None), computing what is missing.
 
-        ``keep`` lists the outputs to return (falsy: none are kept). Returns
-        the outputs (``{name: (n, T, ...)}``, None unless ``keep``) and the
-        decoding errors. A clip is decoded and run through the network once
-        for all outputs; every output goes to the store.
+        ``keep`` lists the outputs to return (empty: none are kept, None is
+        returned). A clip is decoded and run through the network once for
+        all outputs; every output goes to the store, a batch at a time.
+        ``report`` (a :class:`ClipReport`) receives the store counts, the
+        failures and the damages; ``policy`` applies the sampler's policy
+        (see :func:`~skmem.video.stream_clips`).
         """
         shapes = self._clip_shapes()
-        out = {name: np.zeros((len(paths),) + shapes[name], dtype=np.float32) for name in keep} if keep else None
+        out = {name: np.zeros((len(paths),) + shapes[name], dtype=np.float32) for name in keep}
         todo = []
         for i, path in enumerate(paths):
             cached = cache.load(path, shapes) if cache is not None else None
             if cached is None:
                 todo.append(i)
-            elif keep:
+            else:
                 for name in keep:
                     out[name][i] = cached[name]
-        stats = {
-            "hits": len(paths) - len(todo),
-            "misses": len(todo),
-            "corrupt": len(cache.corrupt_entries) if cache is not None else 0,
-        }
-        self.damages_ = []
-        errors = self._compute(paths, todo, shapes, cache, out) if todo else []
-        self.damaged_paths_ = [damage.path for damage in self.damages_]
-        self.cache_stats_ = stats
-        return out, errors
+        report.hits, report.misses = len(paths) - len(todo), len(todo)
+        report.corrupt = len(cache.corrupt_entries) if cache is not None else 0
+        if todo:
+            self._compute(paths, todo, shapes, cache, out, report, policy)
+        return out or None
 
-    def _compute(self, paths, todo, shapes, cache, out):
-        """Decode and featurize the clips ``todo``; fill ``out`` and the store; return the errors."""
+    def _compute(self, paths, todo, shapes, cache, out, report, policy):
+        """Decode and featurize the clips ``todo``; fill ``out`` and the store."""
         device = torch.device(resolve_device(self.device))
         batch_size = self.batch_size_
-        loader = clip_loader(
+        batches = stream_clips(
             paths,
             self.sampler,
             todo,
             clips_per_batch=max(1, batch_size // self.sampler.n_frames),
             n_workers=self._n_workers(device),
-            pin_memory=device.type == "cuda",
-            threads=multiprocessing.current_process().daemon,
+            report=report,
+            policy=policy,
         )
         progress = tqdm(
             total=len(paths), initial=len(paths) - len(todo), disable=not self.verbose, desc="clips", unit="clip"
         )
-        errors = []
         with progress, self._running() as run:
-            for items in loader:
-                errors += [error for *_, error in items if error is not None]
-                for i, _, damage, _ in items:
-                    if damage is not None:
-                        self.damages_.append(damage)
-                        self.sampler.handle_damage(damage)
-                good = [(i, frames) for i, frames, _, error in items if error is None]
+            for batch in batches:
+                good = [clip for clip in batch if clip.error is None]
                 if good:
-                    frames = torch.cat([f for _, f in good])
+                    frames = torch.cat([torch.from_numpy(clip.frames) for clip in good])
                     runs = [run(frames[s : s + batch_size]) for s in range(0, len(frames), batch_size)]
                     features = {
                         name: np.concatenate([r[name] for r in runs]).reshape((len(good),) + shape)
                         for name, shape in shapes.items()
                     }
-                    for k, (i, _) in enumerate(good):
+                    for k, clip in enumerate(good):
                         if cache is not None:
-                            cache.save(paths[i], {name: features[name][k] for name in shapes})
-                        if out is not None:
-                            for name in out:
-                                out[name][i] = features[name][k]
-                progress.update(len(items))
-                if errors and self.sampler.on_error == "raise":
-                    break  # nothing stored so far is lost; the caller raises
-        return errors
+                            cache.save(paths[clip.index], {name: features[name][k] for name in shapes})
+                        for name in out:
+                            out[name][clip.index] = features[name][k]
+                progress.update(len(batch))
 
     @contextlib.contextmanager
     def _running(self):
@@ -582,24 +555,19 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
 def _extract_shard(featurizer, paths):
     """Fill ``featurizer``'s store for ``paths`` (a task of :meth:`CNNFeaturizer.extract`).
 
-    ``featurizer`` is an unfitted clone; it is fitted here. Decoding failures
-    are returned, not raised or warned (the caller reports them).
+    ``featurizer`` is an unfitted clone; it is fitted here. The sampler's
+    policy is left to the caller, which applies it to the merged reports.
 
     Returns
     -------
-    errors : list of VideoDecodeError
-    damages : list of ClipDamage
-        Damaged clips (``on_damaged`` is left to the caller unless it is "raise").
-    cache_stats : dict
+    report : ClipReport
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         featurizer.fit()
-    featurizer.sampler = clone(featurizer.sampler).set_params(on_error="warn")
-    if featurizer.sampler.on_damaged != "raise":
-        featurizer.sampler.set_params(on_damaged="ignore")
-    _, errors = featurizer._stream(as_paths(paths), featurizer._cache(), keep=False)
-    return errors, featurizer.damages_, featurizer.cache_stats_
+    report = ClipReport()
+    featurizer._stream(as_paths(paths), featurizer._cache(), (), report, policy=False)
+    return report
 
 
 def resolve_autocast(setting, device, backbone=None):

@@ -7,7 +7,8 @@ scikit-learn's checks where an estimator accepts 2-D arrays and skmem's own
 checks on small data of the estimator's input kind: cloning,
 ``get_params``/``set_params``, unknown parameter names, invalid parameter
 values, ``NotFittedError``, pickling, fit idempotence, ``n_features_in_``,
-``random_state`` and batch invariance.
+``random_state``, batch invariance, and ``transform``/``predict`` leaving the
+estimator unchanged but for its per-call ``report_``.
 
 Check a subclass of your own::
 
@@ -547,6 +548,40 @@ def check_batch_invariance(estimator, data):
         _assert_close(_output(model, _take(data.X, rows)), full[rows], f"{_method(model)} on {name} of the samples")
 
 
+#: The one attribute ``transform``/``predict`` may set: the last call's report.
+PER_CALL_ATTRIBUTES = frozenset({"report_"})
+
+
+def _state(estimator):
+    """``{name: (object id, digest)}`` of the estimator's attributes; plain data is digested."""
+    state = {}
+    for name, value in vars(estimator).items():
+        plain = isinstance(value, (np.ndarray, list, tuple, dict, set, str, bytes, int, float, bool, type(None)))
+        state[name] = (id(value), joblib.hash(value) if plain else None)
+    return state
+
+
+def check_transform_leaves_estimator_unchanged(estimator, data):
+    """``transform``/``predict`` leave the fitted estimator as it was, but for ``report_``.
+
+    A first call may build what is built on first use (a network); a second
+    call must then neither add, remove, replace nor modify an attribute
+    other than the per-call ``report_``.
+    """
+    model = _fitted(estimator, data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        _output(model, data.X)
+        before = _state(model)
+        _output(model, data.X)
+    after = _state(model)
+    changed = sorted(
+        name for name in before.keys() | after.keys()
+        if name not in PER_CALL_ATTRIBUTES and before.get(name) != after.get(name)
+    )
+    assert not changed, f"{_method(model)} changed the attributes {changed} (only {sorted(PER_CALL_ATTRIBUTES)} may change)"
+
+
 #: skmem's checks, in the order they run.
 SKMEM_CHECKS = (
     check_clone,
@@ -561,6 +596,7 @@ SKMEM_CHECKS = (
     check_feature_count,
     check_random_state,
     check_batch_invariance,
+    check_transform_leaves_estimator_unchanged,
 )
 
 

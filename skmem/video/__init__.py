@@ -22,14 +22,16 @@ damaged: see :class:`ClipDamage`.
 
 The package: :mod:`~skmem.video.sampler` (the estimator), :mod:`~skmem.video.index`
 (demuxing and the seek plan), :mod:`~skmem.video.decoding` (decoding what the plan
-asks for), :mod:`~skmem.video.damage`, :mod:`~skmem.video.errors` and
-:mod:`~skmem.video.writing` (encoding clips).
+asks for), :mod:`~skmem.video.damage`, :mod:`~skmem.video.errors`,
+:mod:`~skmem.video.stream` (the one loop decoding many clips, and its
+:class:`ClipReport`) and :mod:`~skmem.video.writing` (encoding clips).
 """
 
 from skmem.video.decoding import IMAGE_EXTENSIONS
 from skmem.video.errors import ClipDamage, DamagedClipError, VideoDecodeError
 from skmem.video.index import GAP_FRAMES, SEEK_MIN_SKIP, probe_duration, seek_points
 from skmem.video.sampler import STRATEGIES, FrameSampler, as_paths
+from skmem.video.stream import ClipReport, stream_clips
 from skmem.video.writing import CODECS, write_video
 
 __all__ = [
@@ -39,11 +41,13 @@ __all__ = [
     "SEEK_MIN_SKIP",
     "STRATEGIES",
     "ClipDamage",
+    "ClipReport",
     "DamagedClipError",
     "FrameSampler",
     "VideoDecodeError",
     "as_paths",
     "probe_duration",
     "seek_points",
+    "stream_clips",
     "write_video",
 ]

@@ -255,10 +255,3 @@ def _decode_clip(path, n_frames, strategy="uniform", fps=1.0, size=None, crop="c
         frames, decoder = _read(path, index, strategy, targets, _plan(index, targets, None), _Converter(size, crop))
     return frames, _assess(path, index, decoder, missed)
 
-
-def _decode_or_error(path, settings):
-    try:
-        return (*_decode_clip(path, **settings), None)
-    except VideoDecodeError as exc:
-        return None, None, exc
-

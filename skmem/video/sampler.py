@@ -5,12 +5,13 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from joblib import Parallel, delayed
+from joblib import effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin
 from skmem._params import Interval, StrOptions
-from skmem.video.decoding import _decode_clip, _decode_or_error
+from skmem.video.decoding import _decode_clip
 from skmem.video.errors import DamagedClipError, VideoDecodeError
 from skmem.video.index import _min_skip
+from skmem.video.stream import ClipReport, stream_clips
 from tqdm.auto import tqdm
 
 __all__ = ["STRATEGIES", "FrameSampler", "as_paths"]
@@ -85,11 +86,14 @@ class FrameSampler(TransformerMixin, BaseEstimator):
         short clips (or clips with one key frame) keep the single pass. The
         key-frame times come from demuxing the clip, which reads no pixels.
     n_jobs : int or None, default=None
-        Clips decoded in parallel (joblib; ``-1`` uses every core).
+        Worker processes decoding clips in parallel, counted as joblib
+        counts them (None: 1, decoding in this process; ``-1``: one per
+        core); threads in a daemonic process (see
+        :func:`~skmem.video.stream.stream_clips`).
     on_error : {"raise", "warn"}, default="raise"
         ``"raise"`` stops at the first unreadable clip with a
         :class:`VideoDecodeError` naming it; ``"warn"`` warns, returns that
-        clip as zeros and lists it in ``failed_paths_``.
+        clip as zeros and lists it, with its error, in ``report_``.
     on_damaged : {"warn", "raise", "ignore"}, default="warn"
         A clip is damaged when the frames that can be read span less than
         its container declares (by more than two frame intervals or 0.1 s):
@@ -102,7 +106,7 @@ class FrameSampler(TransformerMixin, BaseEstimator):
         it, so targets in or after a missing stretch repeat the last
         decodable frame before them. ``"warn"`` warns naming the clip and
         both durations, ``"raise"`` raises :class:`DamagedClipError`,
-        ``"ignore"`` says nothing; ``damaged_paths_`` lists them. Damage is seen in what is read:
+        ``"ignore"`` says nothing; ``report_`` lists them. Damage is seen in what is read:
         the demuxed index of the whole clip, and the frames decoded (a
         corrupt stretch whose packets are intact and that no target needs
         can go unnoticed).
@@ -111,11 +115,11 @@ class FrameSampler(TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
-    failed_paths_ : list of str
-        Clips that could not be decoded during the last ``transform``
-        (``on_error="warn"``).
-    damaged_paths_ : list of str
-        Damaged clips met during the last ``transform`` (see ``on_damaged``).
+    report_ : ClipReport
+        What the last ``transform`` met: the clips that failed, with their
+        :class:`VideoDecodeError` (``on_error="warn"``), and the damaged
+        clips, with their :class:`ClipDamage` (see ``on_damaged``). The only
+        attribute ``transform`` sets.
     n_features_in_ : int
         1 (one column of paths); set when ``fit`` is given ``X``.
 
@@ -167,8 +171,6 @@ class FrameSampler(TransformerMixin, BaseEstimator):
         if X is not None:
             as_paths(X)
             self.n_features_in_ = 1
-        self.failed_paths_ = []
-        self.damaged_paths_ = []
         return self
 
     def __sklearn_tags__(self):
@@ -209,22 +211,17 @@ class FrameSampler(TransformerMixin, BaseEstimator):
         -------
         frames : ndarray of shape (n_clips, n_frames, H, W, 3), uint8
         """
-        settings = self._decoding_settings()
+        self._decoding_settings()
         paths = as_paths(X)
-        jobs = (delayed(_decode_or_error)(p, settings) for p in paths)
-        results = Parallel(n_jobs=self.n_jobs, return_as="generator")(jobs)
-        clips, failed, damaged = [], [], []
-        for path, (clip, damage, error) in tqdm(
-            zip(paths, results), total=len(paths), disable=not self.verbose, desc="decoding", unit="clip"
-        ):
-            if error is not None:
-                self.handle_failure(error)
-                failed.append(path)
-            elif damage is not None:
-                self.handle_damage(damage)
-                damaged.append(path)
-            clips.append(clip)
-        self.failed_paths_, self.damaged_paths_ = failed, damaged
+        report = self.report_ = ClipReport()
+        clips = [None] * len(paths)
+        n_workers = effective_n_jobs(self.n_jobs)
+        batches = stream_clips(paths, self, n_workers=n_workers if n_workers > 1 else 0, report=report)
+        with tqdm(total=len(paths), disable=not self.verbose, desc="decoding", unit="clip") as progress:
+            for batch in batches:
+                for clip in batch:
+                    clips[clip.index] = clip.frames
+                progress.update(len(batch))
         return _stack_clips(clips, paths)
 
     def handle_failure(self, error):

@@ -154,8 +154,11 @@ class TagCaptioner(TransformerMixin, BaseEstimator):
     labels_ : list of str
         Class names, as words.
     attribute_labels_ : list of str or None
-    failed_paths_ : list of str
-        Clips that could not be decoded in the last ``transform`` (captioned ``""``).
+    report_ : ClipReport
+        With a ``sampler``: what the last ``transform`` of clip paths met
+        (the featurizer's :class:`~skmem.video.ClipReport`; clips that could
+        not be decoded are captioned ``""``). The only attribute
+        ``transform`` sets.
 
     Examples
     --------
@@ -329,8 +332,10 @@ class TagCaptioner(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "labels_")
         outputs = self._per_frame(X)
         probabilities = self._probabilities(outputs["logits"])
-        self.failed_paths_ = list(self.featurizer_.failed_paths_) if self.featurizer_.sampler is not None else []
-        failed = np.isin(as_paths(X), self.failed_paths_) if self.failed_paths_ else np.zeros(len(probabilities), bool)
+        failed = np.zeros(len(probabilities), bool)
+        if self.featurizer_.sampler is not None:
+            self.report_ = self.featurizer_.report_
+            failed = np.isin(as_paths(X), self.report_.failed_paths)
         attributes = None
         if self.attribute_matrix_ is not None:
             attributes = outputs["pooled"].mean(axis=1) @ self.attribute_matrix_.T

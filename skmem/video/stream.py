@@ -1,0 +1,214 @@
+"""The one clip stream: many clips decoded ahead in workers, the sampler's policy applied here.
+
+:func:`stream_clips` yields batches of decoded clips, in order, decoded by
+worker processes (threads in a daemonic process, which may not start
+processes) or in this process. Whatever decodes them, the sampler's
+``on_error`` and ``on_damaged`` are applied once, in the caller's process;
+a failure is applied after the caller has taken its batch, so a failed
+clip never discards the clips decoded with it. What happened is recorded in a :class:`ClipReport`:
+the clips that failed with their :class:`~skmem.video.VideoDecodeError`
+(the reason, without a second decode), the damaged clips with their
+:class:`~skmem.video.ClipDamage` and, for a featurizer with a store, its
+hit, miss and corrupt counts. Reports of shards merge into one.
+"""
+
+import collections
+import multiprocessing
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from skmem.video.errors import ClipDamage, VideoDecodeError
+
+__all__ = ["Clip", "ClipReport", "stream_clips"]
+
+
+class Clip(NamedTuple):
+    """One decoded clip of a batch.
+
+    Attributes
+    ----------
+    index : int
+        Position of the clip in the ``paths`` given to :func:`stream_clips`.
+    frames : ndarray of shape (n_frames, H, W, 3), uint8, or None
+        None when the clip could not be read.
+    damage : ClipDamage or None
+    error : VideoDecodeError or None
+    """
+
+    index: int
+    frames: object
+    damage: ClipDamage | None
+    error: VideoDecodeError | None
+
+
+@dataclass
+class ClipReport:
+    """What one call met while decoding its clips.
+
+    Attributes
+    ----------
+    failures : list of VideoDecodeError
+        Clips that could not be read, each error naming its clip
+        (``error.path``) and why (``error.cause``).
+    damages : list of ClipDamage
+        Damaged clips that were decoded (their frames were used).
+    hits, misses, corrupt : int
+        Feature store counts of a featurizer with a ``cache_dir``: clips
+        read from the store, clips computed, entries found corrupt (and
+        computed again). 0 without a store.
+    """
+
+    failures: list = field(default_factory=list)
+    damages: list = field(default_factory=list)
+    hits: int = 0
+    misses: int = 0
+    corrupt: int = 0
+
+    @property
+    def failed_paths(self):
+        """Paths of the clips that failed, in order."""
+        return [error.path for error in self.failures]
+
+    @property
+    def damaged_paths(self):
+        """Paths of the damaged clips, in order."""
+        return [damage.path for damage in self.damages]
+
+    @classmethod
+    def merge(cls, reports):
+        """One report of several (e.g. of the shards of one extraction), in their order."""
+        merged = cls()
+        for report in reports:
+            merged.failures += report.failures
+            merged.damages += report.damages
+            merged.hits += report.hits
+            merged.misses += report.misses
+            merged.corrupt += report.corrupt
+        return merged
+
+    def apply(self, sampler):
+        """Apply ``sampler``'s ``on_damaged`` to each damage, then its ``on_error`` to each failure.
+
+        Raises the first :class:`~skmem.video.DamagedClipError` or
+        :class:`~skmem.video.VideoDecodeError` the policy raises; warns otherwise.
+        """
+        for damage in self.damages:
+            sampler.handle_damage(damage)
+        for error in self.failures:
+            sampler.handle_failure(error)
+
+
+class _Decoded:
+    """Map-style dataset: item ``k`` is the :class:`Clip` of ``paths[indices[k]]``.
+
+    Frames travel as torch tensors (shared memory between worker processes).
+    """
+
+    def __init__(self, paths, sampler, indices):
+        self.paths = paths
+        self.sampler = sampler
+        self.indices = list(indices)
+
+    def __len__(self):
+        return len(self.indices)
+
+    def __getitem__(self, item):
+        import torch
+
+        index = self.indices[item]
+        try:
+            frames, damage = self.sampler.decode(self.paths[index])
+        except VideoDecodeError as exc:
+            return Clip(index, None, None, exc)
+        return Clip(index, torch.from_numpy(frames), damage, None)
+
+
+def _as_list(items):
+    return items
+
+
+def _threaded_batches(clips, clips_per_batch, n_workers):
+    """Lists of items of ``clips``, in order, decoded by ``n_workers`` threads a few clips ahead."""
+    with ThreadPoolExecutor(n_workers, thread_name_prefix="skmem-decode") as pool:
+        pending = collections.deque()
+        ahead = 2 * max(clips_per_batch, n_workers)
+        batch = []
+        for item in range(len(clips)):
+            pending.append(pool.submit(clips.__getitem__, item))
+            while len(pending) > ahead or (pending and item == len(clips) - 1):
+                batch.append(pending.popleft().result())
+                if len(batch) == clips_per_batch or (not pending and item == len(clips) - 1):
+                    yield batch
+                    batch = []
+
+
+def _batches(clips, clips_per_batch, n_workers):
+    """Lists of items of ``clips``, in order: worker processes, threads in a daemonic process, or this process.
+
+    Worker processes start from a fork server, not as forks of this process:
+    a child forked after FFmpeg's decoding threads have run here can crash.
+    """
+    if n_workers > 0 and multiprocessing.current_process().daemon:
+        return _threaded_batches(clips, clips_per_batch, n_workers)
+    from torch.utils.data import DataLoader
+
+    return DataLoader(
+        clips,
+        batch_size=clips_per_batch,
+        shuffle=False,
+        num_workers=n_workers,
+        collate_fn=_as_list,
+        prefetch_factor=2 if n_workers > 0 else None,
+        persistent_workers=False,
+        multiprocessing_context="forkserver" if n_workers > 0 else None,
+    )
+
+
+def stream_clips(paths, sampler, indices=None, *, clips_per_batch=1, n_workers=0, report=None, policy=True):
+    """Decode clips a batch at a time, applying ``sampler``'s policy in this process.
+
+    Parameters
+    ----------
+    paths : sequence of str
+        Clip paths.
+    sampler : FrameSampler
+        Decodes each clip (:meth:`~skmem.FrameSampler.decode`, in the
+        workers) and holds the policy (``on_error``, ``on_damaged``, applied
+        here).
+    indices : iterable of int or None, default=None
+        Positions in ``paths`` of the clips to decode (None: all), in order.
+    clips_per_batch : int, default=1
+    n_workers : int, default=0
+        Worker processes decoding ahead (threads when this process is
+        daemonic); 0 decodes in this process.
+    report : ClipReport or None, default=None
+        Filled with the failures and damages met (a new one when None).
+    policy : bool, default=True
+        Apply the sampler's policy to each batch: ``on_damaged`` before the
+        batch is yielded (``"raise"`` withholds the batch holding a damaged
+        clip), ``on_error`` once it has been taken (``"raise"`` raises the
+        batch's first failure when the next batch is asked for, so the clips
+        decoded with a failed one still reach the caller).
+        False records failures and damages only (e.g. in the task of a
+        shard, whose report the caller merges and applies with
+        :meth:`ClipReport.apply`).
+
+    Yields
+    ------
+    batch : list of Clip
+        Frames as uint8 arrays ``(n_frames, H, W, 3)``.
+    """
+    indices = range(len(paths)) if indices is None else indices
+    report = ClipReport() if report is None else report
+    for items in _batches(_Decoded(paths, sampler, indices), clips_per_batch, n_workers):
+        batch = [item if item.frames is None else item._replace(frames=item.frames.numpy()) for item in items]
+        damaged = ClipReport(damages=[c.damage for c in batch if c.damage is not None])
+        failed = ClipReport(failures=[c.error for c in batch if c.error is not None])
+        report.damages += damaged.damages
+        report.failures += failed.failures
+        if policy:
+            damaged.apply(sampler)
+        yield batch
+        if policy:
+            failed.apply(sampler)
