@@ -29,8 +29,27 @@ print(f"figures with data: {len(drawn)}")
 """
 
 
-def test_the_gallery_has_examples():
-    assert len(EXAMPLES) >= 2, f"no plot_*.py examples found under {EXAMPLES_DIR}"
+#: The gallery's examples, by topic folder: a missing or misplaced example fails here.
+EXPECTED = {
+    "command_line": ["plot_command_line.py"],
+    "getting_started": ["plot_first_pipeline.py"],
+    "images": ["plot_lamem_images.py"],
+    "interpretation": ["plot_activation_maps.py"],
+    "mediaeval": ["plot_mediaeval_files.py"],
+    "model_selection": ["plot_compare_backbones.py", "plot_compare_models.py", "plot_grid_search.py"],
+    "multimodal": ["plot_multimodal_preset.py", "plot_tag_captions.py"],
+    "ranking": ["plot_pairwise_ranking.py"],
+    "scale_out": ["plot_dask_search.py"],
+    "sequence_models": ["plot_amnet_attention.py", "plot_lstm_vs_pooling.py"],
+    "tuning": ["plot_optuna_study.py"],
+}
+
+
+def test_the_gallery_holds_the_expected_examples():
+    found = {}
+    for script in EXAMPLES:
+        found.setdefault(script.parent.name, []).append(script.name)
+    assert found == EXPECTED
 
 
 @pytest.mark.slow

@@ -120,3 +120,16 @@ def test_tune_workers_run_as_ray_tasks(ray_cluster, data, tmp_path):
     here = f"{socket.gethostname()}:{os.getpid()}"
     assert here not in {t.user_attrs["worker"] for t in finished}  # every trial ran in a Ray worker process
     assert best.get_params()["ridge__alpha"] == study.best_params["ridge__alpha"]
+
+
+def test_sharded_extract_on_ray_with_default_decoding_matches_one_process(ray_cluster, generated_clips, tmp_path):
+    from _extract_worker import featurizer
+
+    clips = [str(p) for p in generated_clips[0][:4]]
+    expected = [np.load(f) for f in featurizer(tmp_path / "single").extract(clips)]
+    model = featurizer(tmp_path / "sharded", n_workers="auto")  # the featurizer's default decode workers
+    with parallel_config(backend="ray"):
+        files = model.extract(clips, n_shards=2)
+    assert (model.report_.misses, model.report_.failures) == (len(clips), [])
+    for path, reference in zip(files, expected):
+        np.testing.assert_allclose(np.load(path), reference, rtol=1e-4, atol=1e-5)

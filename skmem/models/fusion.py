@@ -380,6 +380,12 @@ class RankFusionRegressor(RegressorMixin, BaseComposition):
             z = fused - self.fused_mean_
         return np.clip(self.target_mean_ + z * self.target_std_, *self.target_range_)
 
+    def __skmem_search_space__(self, X=None, y=None):
+        """Optuna distributions of the parameters worth tuning (see :func:`skmem.tuning.search_space`)."""
+        from optuna.distributions import CategoricalDistribution
+
+        return {"weights": CategoricalDistribution(("cv", "equal"))}
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         try:

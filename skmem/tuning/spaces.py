@@ -3,7 +3,7 @@
 import ast
 
 import numpy as np
-from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
+from optuna.distributions import BaseDistribution, FloatDistribution
 from scipy import sparse
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
@@ -12,8 +12,6 @@ from sklearn.linear_model import Ridge
 from sklearn.pipeline import Pipeline
 from sklearn.svm import SVR
 
-from skmem.models.fusion import RankFusionRegressor
-from skmem.text import CaptionEmbedder, CaptionVectorizer
 
 __all__ = ["search_space", "resolve_params"]
 
@@ -53,17 +51,6 @@ _SPACES = (
     (Ridge, {"alpha": _log_float(1e-3, 1e4)}),
     (SVR, _svr_space),
     (Nystroem, _rbf_space),
-    (
-        CaptionVectorizer,
-        {
-            # Tuples cannot be stored by Optuna: sampled as text, see resolve_params.
-            "ngram_range": CategoricalDistribution(("(1, 1)", "(1, 2)")),
-            "min_df": IntDistribution(1, 5),
-            "sublinear_tf": CategoricalDistribution((True, False)),
-        },
-    ),
-    (CaptionEmbedder, {"normalize": CategoricalDistribution((True, False))}),
-    (RankFusionRegressor, {"weights": CategoricalDistribution(("cv", "equal"))}),
 )
 
 
@@ -143,9 +130,11 @@ def search_space(estimator, overrides=None, *, X=None, y=None):
         meta-estimators are searched recursively. Keys are the full nested
         names :meth:`set_params` takes
         (``"preprocess__text__captionvectorizer__min_df"``); steps without a
-        known space are left out. Known: Ridge, SVR, Nystroem, TemporalPooling,
-        CaptionVectorizer, CaptionEmbedder, RankFusionRegressor and the skmem
-        deep regressors.
+        known space are left out. Known: scikit-learn's Ridge, SVR and
+        Nystroem, and every estimator that describes its own space with
+        ``__skmem_search_space__(X, y)`` (skmem's TemporalPooling,
+        CaptionVectorizer, CaptionEmbedder, RankFusionRegressor and deep
+        regressors, or one of yours).
     overrides : dict, optional
         Distributions that replace or extend the defaults, by the same
         names; a value of None removes that parameter from the space.

@@ -414,12 +414,15 @@ def tune(
                 for worker, share in enumerate(shares)
                 if share
             ]
+            def stop_workers():  # thread workers still running start no new trial
+                objective.interrupted = True
+
             try:
                 # An in-memory study lives in this process: its workers must be threads.
-                with terminate_as_interrupt():
+                with terminate_as_interrupt(on_interrupt=stop_workers):
                     Parallel(n_jobs=len(jobs), require="sharedmem" if in_memory else None)(jobs)
             except KeyboardInterrupt:
-                objective.interrupted = True  # thread workers still running start no new trial
+                stop_workers()
                 raise
     finally:
         optuna.logging.set_verbosity(previous)

@@ -86,10 +86,10 @@ class FrameSampler(TransformerMixin, BaseEstimator):
         short clips (or clips with one key frame) keep the single pass. The
         key-frame times come from demuxing the clip, which reads no pixels.
     n_jobs : int or None, default=None
-        Worker processes decoding clips in parallel, counted as joblib
-        counts them (None: 1, decoding in this process; ``-1``: one per
-        core); threads in a daemonic process (see
-        :func:`~skmem.video.stream.stream_clips`).
+        Threads decoding clips in parallel (FFmpeg decodes without holding
+        the GIL), counted as joblib counts jobs (None: 1, decoding in the
+        calling thread; ``-1``: one per core); see
+        :func:`~skmem.video.stream.stream_clips`.
     on_error : {"raise", "warn"}, default="raise"
         ``"raise"`` stops at the first unreadable clip with a
         :class:`VideoDecodeError` naming it; ``"warn"`` warns, returns that
@@ -216,7 +216,7 @@ class FrameSampler(TransformerMixin, BaseEstimator):
         report = self.report_ = ClipReport()
         clips = [None] * len(paths)
         n_workers = effective_n_jobs(self.n_jobs)
-        batches = stream_clips(paths, self, n_workers=n_workers if n_workers > 1 else 0, report=report)
+        batches = stream_clips(paths, self, n_workers=n_workers if n_workers > 1 else 0, threads=True, report=report)
         with tqdm(total=len(paths), disable=not self.verbose, desc="decoding", unit="clip") as progress:
             for batch in batches:
                 for clip in batch:

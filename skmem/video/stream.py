@@ -143,13 +143,13 @@ def _threaded_batches(clips, clips_per_batch, n_workers):
                     batch = []
 
 
-def _batches(clips, clips_per_batch, n_workers):
-    """Lists of items of ``clips``, in order: worker processes, threads in a daemonic process, or this process.
+def _batches(clips, clips_per_batch, n_workers, threads):
+    """Lists of items of ``clips``, in order: worker processes, threads, or this process.
 
-    Worker processes start from a fork server, not as forks of this process:
-    a child forked after FFmpeg's decoding threads have run here can crash.
+    Threads when asked for, or in a daemonic process (which may not start
+    processes).
     """
-    if n_workers > 0 and multiprocessing.current_process().daemon:
+    if n_workers > 0 and (threads or multiprocessing.current_process().daemon):
         return _threaded_batches(clips, clips_per_batch, n_workers)
     from torch.utils.data import DataLoader
 
@@ -161,11 +161,12 @@ def _batches(clips, clips_per_batch, n_workers):
         collate_fn=_as_list,
         prefetch_factor=2 if n_workers > 0 else None,
         persistent_workers=False,
-        multiprocessing_context="forkserver" if n_workers > 0 else None,
     )
 
 
-def stream_clips(paths, sampler, indices=None, *, clips_per_batch=1, n_workers=0, report=None, policy=True):
+def stream_clips(
+    paths, sampler, indices=None, *, clips_per_batch=1, n_workers=0, threads=False, report=None, policy=True
+):
     """Decode clips a batch at a time, applying ``sampler``'s policy in this process.
 
     Parameters
@@ -180,8 +181,11 @@ def stream_clips(paths, sampler, indices=None, *, clips_per_batch=1, n_workers=0
         Positions in ``paths`` of the clips to decode (None: all), in order.
     clips_per_batch : int, default=1
     n_workers : int, default=0
-        Worker processes decoding ahead (threads when this process is
-        daemonic); 0 decodes in this process.
+        Workers decoding ahead; 0 decodes in this process.
+    threads : bool, default=False
+        Decode in threads (FFmpeg decodes without holding the GIL) rather
+        than in worker processes; always threads in a daemonic process,
+        which may not start processes.
     report : ClipReport or None, default=None
         Filled with the failures and damages met (a new one when None).
     policy : bool, default=True
@@ -201,7 +205,7 @@ def stream_clips(paths, sampler, indices=None, *, clips_per_batch=1, n_workers=0
     """
     indices = range(len(paths)) if indices is None else indices
     report = ClipReport() if report is None else report
-    for items in _batches(_Decoded(paths, sampler, indices), clips_per_batch, n_workers):
+    for items in _batches(_Decoded(paths, sampler, indices), clips_per_batch, n_workers, threads):
         batch = [item if item.frames is None else item._replace(frames=item.frames.numpy()) for item in items]
         damaged = ClipReport(damages=[c.damage for c in batch if c.damage is not None])
         failed = ClipReport(failures=[c.error for c in batch if c.error is not None])

@@ -339,6 +339,12 @@ class CaptionEmbedder(TransformerMixin, BaseEstimator):
         state.pop("_vectors", None)
         return state
 
+    def __skmem_search_space__(self, X=None, y=None):
+        """Optuna distributions of the parameters worth tuning (see :func:`skmem.tuning.search_space`)."""
+        from optuna.distributions import CategoricalDistribution
+
+        return {"normalize": CategoricalDistribution((True, False))}
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.two_d_array = False

@@ -147,6 +147,20 @@ class CaptionVectorizer(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "vectorizer_")
         return self.vectorizer_.get_feature_names_out()
 
+    def __skmem_search_space__(self, X=None, y=None):
+        """Optuna distributions of the parameters worth tuning (see :func:`skmem.tuning.search_space`).
+
+        Tuples cannot be stored by Optuna: ``ngram_range`` is sampled as its
+        text, which :func:`skmem.tuning.resolve_params` reads back.
+        """
+        from optuna.distributions import CategoricalDistribution, IntDistribution
+
+        return {
+            "ngram_range": CategoricalDistribution(("(1, 1)", "(1, 2)")),
+            "min_df": IntDistribution(1, 5),
+            "sublinear_tf": CategoricalDistribution((True, False)),
+        }
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.two_d_array = False
