@@ -1,6 +1,7 @@
 """Streaming from paths, the resumable cache, worker decoding and failures."""
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -113,18 +114,14 @@ def test_corrupt_entry_is_detected_recomputed_and_reported(clips, reference, tmp
 
 
 def test_killed_run_resumes_to_the_same_features(clips, reference, tmp_path):
-    process = subprocess.Popen([sys.executable, WORKER, str(tmp_path), *clips], stderr=subprocess.DEVNULL)
-    for _ in range(12_000):  # poll for up to two minutes
-        if len(entries(tmp_path)) >= 2 or process.poll() is not None:
-            break
-        time.sleep(0.01)
-    process.kill()
-    process.wait()
+    env = {**os.environ, "SKMEM_TEST_KILL_AT_SAVE": "3"}  # SIGKILL as the third clip's entry is renamed into place
+    run = subprocess.run([sys.executable, WORKER, str(tmp_path), *clips], env=env, stderr=subprocess.DEVNULL, timeout=300)
+    assert run.returncode == -signal.SIGKILL
     done = len(entries(tmp_path))
-    assert 2 <= done
+    assert done == 2
     resumed = featurizer(tmp_path)
     features = resumed.transform(clips)
-    assert resumed.report_.hits == done and resumed.report_.corrupt == 0
+    assert resumed.report_.hits == done and resumed.report_.misses == len(clips) - done and resumed.report_.corrupt == 0
     np.testing.assert_allclose(features, reference, rtol=1e-4, atol=1e-5)
 
 
