@@ -26,6 +26,7 @@ import zipfile
 from dataclasses import dataclass, field
 
 from skmem._networks import with_networks, without_networks
+from skmem._processes import process_alive
 
 __all__ = [
     "ModelBundle",
@@ -236,16 +237,6 @@ def _create_temporary(folder, name):
     return temporary
 
 
-def _process_alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _remove_dead_temporaries(folder, name):
     """Remove temporaries of ``name`` in ``folder`` whose writer (a process of this host) is gone."""
     prefix, suffix = f".tmp-{socket.gethostname()}@", f"-{name}"
@@ -254,7 +245,7 @@ def _remove_dead_temporaries(folder, name):
             if not (item.name.startswith(prefix) and item.name.endswith(suffix)):
                 continue
             pid, _, token = item.name[len(prefix) : -len(suffix)].partition("@")
-            if pid.isdigit() and len(token) == 12 and not _process_alive(int(pid)):
+            if pid.isdigit() and len(token) == 12 and not process_alive(int(pid)):
                 with contextlib.suppress(FileNotFoundError):
                     os.remove(item.path)
 

@@ -81,6 +81,8 @@ from urllib.parse import quote
 
 import numpy as np
 
+from skmem._processes import process_alive
+
 __all__ = [
     "BUSY_TIMEOUT",
     "CACHE_KEYS",
@@ -251,19 +253,6 @@ def _entry_file(directory, digest, output):
     return os.path.join(directory, _ENTRIES, digest[:2], f"{digest}.{output}.npy")
 
 
-def _is_live_writer(host, pid):
-    """Whether ``pid`` on ``host`` may still be writing (unknown hosts: yes)."""
-    if host != socket.gethostname():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _remove(path):
     with contextlib.suppress(FileNotFoundError):
         os.remove(path)
@@ -406,7 +395,7 @@ class FeatureStore:
                 host, _, rest = item.name.removeprefix(_TEMPORARY_PREFIX).rpartition("@")
                 host, _, pid = host.rpartition("@")
                 try:
-                    live = _is_live_writer(host, int(pid)) if host else True
+                    live = process_alive(int(pid), host) if host else True
                     if live and now - item.stat().st_mtime < STALE_TEMPORARY_SECONDS:
                         continue
                 except (ValueError, FileNotFoundError):

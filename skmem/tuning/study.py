@@ -16,6 +16,7 @@ from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state, indexable
 
+from skmem._processes import process_alive
 from skmem._signals import terminate_as_interrupt
 from skmem._validation import check_positive_int
 from skmem.evaluation import SCORING_NAMES, get_metric, make_folds, out_of_fold
@@ -167,18 +168,6 @@ def _seed(base, *keys):
     return int(np.random.SeedSequence([base, *keys]).generate_state(1)[0])
 
 
-def _process_alive(pid):
-    if os.name == "nt":  # signal 0 would end the process there: assume it lives
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, owned by another user
-        pass
-    return True
-
-
 def _fail_orphaned_trials(study):
     """Fail RUNNING trials whose worker process on this machine has exited.
 
@@ -188,7 +177,7 @@ def _fail_orphaned_trials(study):
     host = socket.gethostname()
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         where, _, pid = str(trial.user_attrs.get("worker", "")).rpartition(":")
-        if where == host and pid.isdigit() and not _process_alive(int(pid)):
+        if where == host and pid.isdigit() and not process_alive(int(pid)):
             study.tell(trial.number, state=TrialState.FAIL, skip_if_finished=True)
 
 
