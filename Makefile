@@ -5,7 +5,7 @@ PIP := $(PYTHON) -m pip install --quiet --progress-bar off
 # Extras: resmem ships real pretrained weights (NON-COMMERCIAL licence; drop it
 # with `make demo DEMO_EXTRAS=` if that does not fit your use).
 DEMO_EXTRAS ?= resmem
-TEST_EXTRAS ?= dev,resmem,text,dask,ray
+TEST_EXTRAS ?= dev,resmem,text,timm,clip,dask,ray
 
 .PHONY: demo test bench docs clean
 
@@ -27,7 +27,7 @@ test: $(VENV)/.test-installed
 	$(PYTHON) -m pytest -q
 
 $(VENV)/.docs-installed: pyproject.toml | $(PYTHON)
-	$(PIP) -e ".[docs,resmem,text,dask]"
+	$(PIP) -e ".[docs,resmem,text,timm,clip,dask]"
 	touch $@
 
 docs: $(VENV)/.docs-installed
