@@ -68,7 +68,7 @@ def add_feature_options(parser):
     parser.add_argument("--device", type=device, default="auto", help="auto, cpu, cuda, cuda:1 ... (default: auto)")
     parser.add_argument(
         "--jobs", type=auto_or_int_at_least(0), default="auto",
-        help="decoding worker processes (default: auto; 0 decodes in this process)",
+        help="decoding threads (default: auto; 0 decodes between batches)",
     )
     parser.add_argument(
         "--batch-size", type=auto_or_int_at_least(1), default="auto", help="frames per forward pass (default: auto)"

@@ -35,7 +35,7 @@ def add_parser(commands):
     )
     parser.add_argument("--videos-dir", default=None, metavar="DIR", help="folder the CSV's video names are in")
     parser.add_argument("--device", type=device, default="auto", help="device for feature extraction (default: auto)")
-    parser.add_argument("--jobs", type=auto_or_int_at_least(0), default="auto", help="decoding worker processes (default: auto)")
+    parser.add_argument("--jobs", type=auto_or_int_at_least(0), default="auto", help="decoding threads (default: auto)")
     parser.add_argument(
         "--trusted", action="store_true",
         help="also load a model file that is a pickle (joblib, older skmem) or names types skmem does not trust: "

@@ -30,7 +30,7 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
 
     Frames go in as raw uint8 RGB; the backbone's own preprocessing (resize,
     centre crop, normalisation, as its weights declare) is applied inside. With a ``sampler`` it takes
-    clip paths instead and streams: worker processes decode the next clips
+    clip paths instead and streams: threads decode the next clips
     while the network runs, so memory is bounded by the batch, not the
     dataset, and ``cache_dir`` keeps each clip's features in a feature store
     (:mod:`skmem.features.store`) so that a rerun only computes what is
@@ -106,11 +106,10 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
         (``"stat"``), or by a digest of its content (``"content"``: reads
         3 MiB per clip, survives moving the dataset folder).
     n_workers : int or "auto", default="auto"
-        Decoding worker processes (0 decodes in the main process).
-        ``"auto"``: one per two cores on the CPU (the network needs the
-        rest), every core but one on CUDA. In a daemonic process (a worker
-        of Dask, Ray or a multiprocessing pool), which may not start
-        processes, the workers are threads.
+        Threads decoding the next clips while the network runs (0 decodes
+        between batches); FFmpeg decodes without holding the GIL (see
+        :mod:`skmem.video.stream`). ``"auto"``: one per two cores on the
+        CPU (the network needs the rest), every core but one on CUDA.
     autocast : bool or "auto", default="auto"
         Run the network in reduced precision (bfloat16 where supported, else
         float16 on CUDA; bfloat16 on the CPU). ``"auto"`` enables it on CUDA

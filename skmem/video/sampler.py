@@ -216,7 +216,7 @@ class FrameSampler(TransformerMixin, BaseEstimator):
         report = self.report_ = ClipReport()
         clips = [None] * len(paths)
         n_workers = effective_n_jobs(self.n_jobs)
-        batches = stream_clips(paths, self, n_workers=n_workers if n_workers > 1 else 0, threads=True, report=report)
+        batches = stream_clips(paths, self, n_workers=n_workers if n_workers > 1 else 0, report=report)
         with tqdm(total=len(paths), disable=not self.verbose, desc="decoding", unit="clip") as progress:
             for batch in batches:
                 for clip in batch:

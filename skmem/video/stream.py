@@ -1,11 +1,15 @@
 """The one clip stream: many clips decoded ahead in workers, the sampler's policy applied here.
 
-:func:`stream_clips` yields batches of decoded clips, in order, decoded by
-worker processes (threads in a daemonic process, which may not start
-processes) or in this process. Whatever decodes them, the sampler's
-``on_error`` and ``on_damaged`` are applied once, in the caller's process;
-a failure is applied after the caller has taken its batch, so a failed
-clip never discards the clips decoded with it. What happened is recorded in a :class:`ClipReport`:
+:func:`stream_clips` yields batches of decoded clips, in order, decoded a
+few clips ahead by threads (FFmpeg decodes and converts frames without
+holding the GIL, so threads decode in parallel; unlike worker processes,
+they need no ``if __name__ == "__main__"`` guard in scripts, work inside
+the daemonic workers of Dask, Ray or a process pool, and cannot inherit
+locks held by the decoder's or the network's threads, which made forked
+workers crash) or in the calling thread. The sampler's ``on_error`` and
+``on_damaged`` are applied once, in the caller; a failure is applied after
+the caller has taken its batch, so a failed clip never discards the clips
+decoded with it. What happened is recorded in a :class:`ClipReport`:
 the clips that failed with their :class:`~skmem.video.VideoDecodeError`
 (the reason, without a second decode), the damaged clips with their
 :class:`~skmem.video.ClipDamage` and, for a featurizer with a store, its
@@ -13,7 +17,6 @@ hit, miss and corrupt counts. Reports of shards merge into one.
 """
 
 import collections
-import multiprocessing
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -100,10 +103,7 @@ class ClipReport:
 
 
 class _Decoded:
-    """Map-style dataset: item ``k`` is the :class:`Clip` of ``paths[indices[k]]``.
-
-    Frames travel as torch tensors (shared memory between worker processes).
-    """
+    """Item ``k`` is the :class:`Clip` of ``paths[indices[k]]``."""
 
     def __init__(self, paths, sampler, indices):
         self.paths = paths
@@ -114,22 +114,20 @@ class _Decoded:
         return len(self.indices)
 
     def __getitem__(self, item):
-        import torch
-
         index = self.indices[item]
         try:
             frames, damage = self.sampler.decode(self.paths[index])
         except VideoDecodeError as exc:
             return Clip(index, None, None, exc)
-        return Clip(index, torch.from_numpy(frames), damage, None)
+        return Clip(index, frames, damage, None)
 
 
-def _as_list(items):
-    return items
-
-
-def _threaded_batches(clips, clips_per_batch, n_workers):
-    """Lists of items of ``clips``, in order, decoded by ``n_workers`` threads a few clips ahead."""
+def _batches(clips, clips_per_batch, n_workers):
+    """Lists of items of ``clips``, in order, decoded by ``n_workers`` threads a few clips ahead (0: here)."""
+    if n_workers == 0:
+        for start in range(0, len(clips), clips_per_batch):
+            yield [clips[item] for item in range(start, min(start + clips_per_batch, len(clips)))]
+        return
     with ThreadPoolExecutor(n_workers, thread_name_prefix="skmem-decode") as pool:
         pending = collections.deque()
         ahead = 2 * max(clips_per_batch, n_workers)
@@ -143,30 +141,7 @@ def _threaded_batches(clips, clips_per_batch, n_workers):
                     batch = []
 
 
-def _batches(clips, clips_per_batch, n_workers, threads):
-    """Lists of items of ``clips``, in order: worker processes, threads, or this process.
-
-    Threads when asked for, or in a daemonic process (which may not start
-    processes).
-    """
-    if n_workers > 0 and (threads or multiprocessing.current_process().daemon):
-        return _threaded_batches(clips, clips_per_batch, n_workers)
-    from torch.utils.data import DataLoader
-
-    return DataLoader(
-        clips,
-        batch_size=clips_per_batch,
-        shuffle=False,
-        num_workers=n_workers,
-        collate_fn=_as_list,
-        prefetch_factor=2 if n_workers > 0 else None,
-        persistent_workers=False,
-    )
-
-
-def stream_clips(
-    paths, sampler, indices=None, *, clips_per_batch=1, n_workers=0, threads=False, report=None, policy=True
-):
+def stream_clips(paths, sampler, indices=None, *, clips_per_batch=1, n_workers=0, report=None, policy=True):
     """Decode clips a batch at a time, applying ``sampler``'s policy in this process.
 
     Parameters
@@ -181,11 +156,8 @@ def stream_clips(
         Positions in ``paths`` of the clips to decode (None: all), in order.
     clips_per_batch : int, default=1
     n_workers : int, default=0
-        Workers decoding ahead; 0 decodes in this process.
-    threads : bool, default=False
-        Decode in threads (FFmpeg decodes without holding the GIL) rather
-        than in worker processes; always threads in a daemonic process,
-        which may not start processes.
+        Threads decoding ahead (FFmpeg decodes and converts frames without
+        holding the GIL); 0 decodes in the calling thread.
     report : ClipReport or None, default=None
         Filled with the failures and damages met (a new one when None).
     policy : bool, default=True
@@ -205,8 +177,7 @@ def stream_clips(
     """
     indices = range(len(paths)) if indices is None else indices
     report = ClipReport() if report is None else report
-    for items in _batches(_Decoded(paths, sampler, indices), clips_per_batch, n_workers, threads):
-        batch = [item if item.frames is None else item._replace(frames=item.frames.numpy()) for item in items]
+    for batch in _batches(_Decoded(paths, sampler, indices), clips_per_batch, n_workers):
         damaged = ClipReport(damages=[c.damage for c in batch if c.damage is not None])
         failed = ClipReport(failures=[c.error for c in batch if c.error is not None])
         report.damages += damaged.damages

@@ -140,7 +140,7 @@ class TagCaptioner(TransformerMixin, BaseEstimator):
     batch_size : int or "auto", default="auto"
     device : str, default="auto"
     n_workers : int or "auto", default="auto"
-        Decoding worker processes (see :class:`CNNFeaturizer`).
+        Decoding threads (see :class:`CNNFeaturizer`).
     random_state : int or None, default=None
         Seed of the random initialisation when ``weights=None``.
     verbose : int, default=0
