@@ -17,6 +17,15 @@ from skmem import CNNFeaturizer, FrameSampler
 from skmem.features.store import FeatureStore, is_store
 
 
+#: This script, for tests that run it in a subprocess.
+WORKER = os.path.abspath(__file__)
+
+
+def reference_features(clips):
+    """Features of ``clips`` from frame arrays, without streaming or store (what every path must match)."""
+    return featurizer(None, sampler=None).transform(FrameSampler(n_frames=2, size=64).fit_transform(clips))
+
+
 def featurizer(cache_dir, **params):
     """A seeded resnet18 float32 featurizer streaming 2 frames of 64x64 per clip."""
     settings = {

@@ -9,14 +9,11 @@ import time
 import numpy as np
 import pytest
 from _extract_worker import store_files as cache_entries
-from _extract_worker import featurizer
+from _extract_worker import WORKER, featurizer, reference_features
 
 from skmem import CNNFeaturizer, FrameSampler, PrecomputedFeatureLoader
 from skmem.features.store import FeatureConfigError
 from skmem.video import VideoDecodeError
-
-WORKER = os.path.join(os.path.dirname(__file__), "_extract_worker.py")
-
 
 @pytest.fixture(scope="module")
 def clips(generated_clips):
@@ -25,9 +22,7 @@ def clips(generated_clips):
 
 @pytest.fixture(scope="module")
 def reference(clips):
-    """Features from frame arrays, without streaming or cache."""
-    plain = featurizer(None, sampler=None)
-    return plain.transform(FrameSampler(n_frames=2, size=64).fit_transform(clips))
+    return reference_features(clips)
 
 
 def count_forward_frames(model):

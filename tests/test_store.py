@@ -10,14 +10,11 @@ import time
 
 import numpy as np
 import pytest
-from _extract_worker import featurizer
+from _extract_worker import WORKER, featurizer, reference_features
 from _extract_worker import store_files as cache_entries
 
-from skmem import FrameSampler, PrecomputedFeatureLoader
+from skmem import PrecomputedFeatureLoader
 from skmem.features.store import CONFIG_FILE, FORMAT_VERSION, FeatureConfigError, FeatureStore, read_config
-
-WORKER = os.path.join(os.path.dirname(__file__), "_extract_worker.py")
-
 
 @pytest.fixture(scope="module")
 def clips(generated_clips):
@@ -26,7 +23,7 @@ def clips(generated_clips):
 
 @pytest.fixture(scope="module")
 def reference(clips):
-    return featurizer(None, sampler=None).transform(FrameSampler(n_frames=2, size=64).fit_transform(clips))
+    return reference_features(clips)
 
 
 def temporaries(folder):

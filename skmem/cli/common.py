@@ -225,7 +225,7 @@ def check_inputs(args, models):
 # -- clips --------------------------------------------------------------------------
 
 
-def _is_media(path):
+def is_media(path):
     from skmem.video import IMAGE_EXTENSIONS
 
     suffix = path.suffix.lower()
@@ -257,7 +257,7 @@ def clip_paths(inputs, videos_dir=None):
     for item in inputs:
         path = Path(item)
         if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.is_file() and _is_media(p))
+            found = sorted(p for p in path.iterdir() if p.is_file() and is_media(p))
             if not found:
                 raise CommandError(f"{path}: no video or image file in this folder")
             paths.extend(found)

@@ -7,7 +7,7 @@ import warnings
 from pathlib import Path
 
 from skmem.cli.common import (
-    CommandError, _is_media, auto_or_int_at_least, check_outputs, check_prediction_paths, clip_paths, device,
+    CommandError, is_media, auto_or_int_at_least, check_outputs, check_prediction_paths, clip_paths, device,
     option_error,
 )
 from skmem.cli.extract import extra_outputs
@@ -62,7 +62,7 @@ def report_other_files(inputs):
     """List the files of the input folders that are not clips (they are not scored)."""
     for item in inputs:
         if Path(item).is_dir():
-            others = sorted(p.name for p in Path(item).iterdir() if p.is_file() and not _is_media(p))
+            others = sorted(p.name for p in Path(item).iterdir() if p.is_file() and not is_media(p))
             if others:
                 print(f"{item}: {len(others)} file(s) that are not clips, not scored: {', '.join(others)}", file=sys.stderr)
 
@@ -151,7 +151,8 @@ def run(args):
 
     from skmem.persistence import load_model
 
-    check_prediction_paths(args, feature_folder(args.inputs))
+    folder = feature_folder(args.inputs)
+    check_prediction_paths(args, folder)
     check_outputs(out=args.out)
     if args.captions is not None and not Path(args.captions).is_file():
         raise CommandError(f"--captions: {args.captions}: no such file")
@@ -160,7 +161,6 @@ def run(args):
     if trained_with_captions != (args.captions is not None):
         need = "needs" if trained_with_captions else "was fitted without"
         raise CommandError(f"--captions: the model {args.model} {need} captions")
-    folder = feature_folder(args.inputs)
     if folder is None:
         names, X, config = score_clips(bundle, args)
         if not names:
