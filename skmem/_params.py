@@ -13,6 +13,8 @@ whose parameters include a list of named estimators (``Pipeline``,
 ``VotingRegressor``), which routes ``<member>__<param>`` names, and for
 ``safe_indexing`` and ``num_samples`` (rows or columns of any input, as
 scikit-learn's cross-validation takes them, and their count).
+:func:`final_step` finds the estimator that ends a composition, and the
+``set_params`` prefix that reaches it.
 """
 
 from sklearn.utils._param_validation import (
@@ -37,6 +39,7 @@ __all__ = [
     "Options",
     "StrOptions",
     "check_constraints",
+    "final_step",
     "num_samples",
     "safe_indexing",
 ]
@@ -49,3 +52,35 @@ def check_constraints(constraints, params, owner):
     function's arguments); estimators use ``self._validate_params()``.
     """
     validate_parameter_constraints(constraints, params, caller_name=owner)
+
+
+#: Parameters through which a single-child wrapper (``AuxiliaryTargetRegressor``,
+#: ``TransformedTargetRegressor``) holds the estimator it fits.
+_WRAPPED = ("estimator", "regressor")
+
+
+def final_step(estimator):
+    """``(prefix, step)``: the estimator that ends ``estimator``, and the ``set_params`` prefix that reaches it.
+
+    Goes down the last step of a ``Pipeline`` and into the ``estimator`` or
+    ``regressor`` of a single-child wrapper, until neither applies.
+
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklearn.linear_model import Ridge
+    >>> final_step(make_pipeline(StandardScaler(), Ridge()))
+    ('ridge__', Ridge())
+    """
+    prefix = ""
+    while True:
+        steps = getattr(estimator, "steps", None)
+        if isinstance(steps, list) and steps and isinstance(steps[-1], tuple):
+            name, estimator = steps[-1]
+            prefix += f"{name}__"
+            continue
+        params = estimator.get_params(deep=False) if hasattr(estimator, "get_params") else {}
+        wrapped = [name for name in _WRAPPED if hasattr(params.get(name), "get_params")]
+        if len(wrapped) != 1:
+            return prefix, estimator
+        prefix += f"{wrapped[0]}__"
+        estimator = params[wrapped[0]]

@@ -6,17 +6,14 @@ import warnings
 
 import numpy as np
 from sklearn.linear_model import RidgeCV
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
-from sklearn.svm import SVR
 
 from skmem.datasets import make_memorability_videos
 from skmem.datasets.mediaeval import read_ground_truth
 from skmem.evaluation import cross_validation_table
 from skmem.features.cnn import CNNFeaturizer
-from skmem.features.pooling import TemporalPooling
 from skmem.metrics import spearman_score
 from skmem.persistence import atomic_path
+from skmem.pipelines import RIDGE_ALPHAS, describe_input, make_model
 from skmem.video import FrameSampler
 
 __all__ = ["run_demo", "default_demo_dir"]
@@ -64,22 +61,22 @@ def _featurizer(cache_dir):
     return featurizer, description
 
 
-def _pipelines(featurizer):
-    alphas = np.logspace(-2, 4, 13)
-    heads = {"Ridge": RidgeCV(alphas=alphas), "SVR": SVR(C=1.0)}
+def _pipelines(paths, featurizer):
+    """The catalogue's ``ridge`` (its penalty chosen by leave-one-out) and ``svr`` presets on the featurizer's output."""
+    description = describe_input(paths, featurizer=featurizer)
     return {
-        name: Pipeline(
-            [("features", featurizer), ("pool", TemporalPooling("meanstd")), ("scale", StandardScaler()), ("model", head)]
-        )
-        for name, head in heads.items()
+        "Ridge": make_model("ridge", description, estimator=RidgeCV(alphas=RIDGE_ALPHAS)),
+        "SVR": make_model("svr", description),
     }
 
 
 def run_demo(n_clips=120, out=None, print_fn=print):
     """Generate clips, then cross-validate two full pipelines and print a table.
 
-    Each pipeline is ``FrameSampler -> CNNFeaturizer -> TemporalPooling ->
-    StandardScaler -> Ridge | SVR``, scored by
+    Each pipeline is the catalogue's ``ridge`` or ``svr`` preset
+    (:data:`skmem.pipelines.PRESETS`) after a ``CNNFeaturizer`` with a
+    ``FrameSampler``: ``CNNFeaturizer -> TemporalPooling -> StandardScaler ->
+    RidgeCV | SVR``, scored by
     :func:`~skmem.evaluation.cross_validation_table` on 5 shuffled, seeded
     folds. The featurizer's cache makes the first fold compute the features
     of every clip once; later folds, the second model and later runs read
@@ -95,7 +92,7 @@ def run_demo(n_clips=120, out=None, print_fn=print):
     say(f"features: {description}, 8 frames per clip, cached in {featurizer.cache_dir}")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # random weights, said above
-        result = cross_validation_table(_pipelines(featurizer), paths, scores, cv=5, random_state=0)
+        result = cross_validation_table(_pipelines(paths, featurizer), paths, scores, cv=5, random_state=0)
     table = result.table
     say(f"\n5-fold cross-validation on {len(paths)} clips, Spearman's rho (the MediaEval metric)")
     say(f"{'model':<8}{'rho pooled':>12}{'fold mean':>11}{'sd':>8}")

@@ -15,11 +15,13 @@ drawn, what a metric means) is a change to this file alone.
   is better and gives the scikit-learn scorer and the tuning objective
   (maximised) derived from it.
 - **Out-of-fold predictions** (:func:`out_of_fold`): one clone per fold,
-  fitted on the other folds; an optional per-fold callback sees the
-  predictions as they come (pruning, progress).
+  fitted on the other folds (with their rows of any sample-aligned fit
+  parameters, e.g. an auxiliary target); an optional per-fold callback sees
+  the predictions as they come (pruning, progress).
 """
 
 import numbers
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,7 +40,10 @@ __all__ = [
     "SCORING_NAMES",
     "CrossValidationResult",
     "Metric",
+    "check_params",
     "cross_validation_table",
+    "fit_predict",
+    "fold_params",
     "get_metric",
     "make_folds",
     "out_of_fold",
@@ -154,12 +159,34 @@ def take_rows(data, indices):
     return [data[i] for i in indices]
 
 
-def _fit_predict(model, X, y, train, test):
-    model.fit(take_rows(X, train), take_rows(y, train))
-    return np.asarray(model.predict(take_rows(X, test)), dtype=np.float64).reshape(len(test), -1)[:, 0]
+def fold_params(params, indices):
+    """The rows ``indices`` of each sample-aligned fit parameter in ``params``."""
+    return {name: take_rows(value, indices) for name, value in (params or {}).items()}
 
 
-def out_of_fold(estimator, X, y, folds, *, prepare=None, on_fold=None, n_jobs=None):
+def check_params(params, n_samples):
+    """``params`` as a dict of sample-aligned values, each of length ``n_samples`` (an error names the one that is not)."""
+    params = dict(params or {})
+    for name, value in params.items():
+        if len(value) != n_samples:
+            raise ValueError(f"fit parameter {name!r} has {len(value)} values for {n_samples} samples")
+    return params
+
+
+def _all_rows(indices):
+    return nullcontext()
+
+
+def fit_predict(model, X, y, train, test, params=None, rows=_all_rows):
+    """Fit ``model`` on the rows ``train``; its predictions of the rows ``test`` as a 1-D float array."""
+    with rows(train):
+        model.fit(take_rows(X, train), take_rows(y, train), **fold_params(params, train))
+    with rows(test):
+        predicted = model.predict(take_rows(X, test))
+    return np.asarray(predicted, dtype=np.float64).reshape(len(test), -1)[:, 0]
+
+
+def out_of_fold(estimator, X, y, folds, *, params=None, rows=None, prepare=None, on_fold=None, n_jobs=None):
     """Predict every sample with a clone of ``estimator`` fitted on the other folds.
 
     Parameters
@@ -169,6 +196,13 @@ def out_of_fold(estimator, X, y, folds, *, prepare=None, on_fold=None, n_jobs=No
     X, y : array-like, DataFrame or list
     folds : list of (train, test) index arrays
         E.g. ``list(make_folds(5).split(X, y))``; every sample in at most one test fold.
+    params : dict, optional
+        Fit parameters, each sample-aligned (one value per row of ``X``, e.g.
+        ``{"auxiliary": short_term}``): each fold's fit gets its rows.
+    rows : callable, optional
+        ``rows(indices)`` returns a context manager entered around each fit
+        and prediction with the row indices it is given (a composite uses it
+        to serve work computed once on every row).
     prepare : callable, optional
         ``prepare(fold, model) -> model``, applied to each fold's clone before
         it is fitted (e.g. to attach a pruning callback to the first fold).
@@ -185,10 +219,12 @@ def out_of_fold(estimator, X, y, folds, *, prepare=None, on_fold=None, n_jobs=No
         NaN for samples in no test fold.
     """
     y = np.asarray(y)
+    params = check_params(params, len(y))
+    rows = _all_rows if rows is None else rows
     predictions = np.full(len(y), np.nan)
     if prepare is None and on_fold is None and n_jobs not in (None, 1):
         results = Parallel(n_jobs=n_jobs)(
-            delayed(_fit_predict)(clone(estimator), X, y, train, test) for train, test in folds
+            delayed(fit_predict)(clone(estimator), X, y, train, test, params, rows) for train, test in folds
         )
         for (_, test), predicted in zip(folds, results):
             predictions[test] = predicted
@@ -197,7 +233,7 @@ def out_of_fold(estimator, X, y, folds, *, prepare=None, on_fold=None, n_jobs=No
         model = clone(estimator)
         if prepare is not None:
             model = prepare(fold, model)
-        predictions[test] = _fit_predict(model, X, y, train, test)
+        predictions[test] = fit_predict(model, X, y, train, test, params, rows)
         if on_fold is not None:
             on_fold(fold, test, predictions)
     return predictions
@@ -225,7 +261,7 @@ class CrossValidationResult:
     predictions: dict
 
 
-def cross_validation_table(models, X, y, *, cv=5, random_state=DEFAULT_SEED, n_jobs=None):
+def cross_validation_table(models, X, y, *, cv=5, random_state=DEFAULT_SEED, params=None, n_jobs=None):
     """Cross-validate several models on the same folds.
 
     Each model is fitted once per fold (:func:`out_of_fold`); per-fold scores
@@ -243,6 +279,8 @@ def cross_validation_table(models, X, y, *, cv=5, random_state=DEFAULT_SEED, n_j
         See :func:`make_folds`.
     random_state : int, default=0
         Seed of the folds when ``cv`` is an int.
+    params : dict, optional
+        Sample-aligned fit parameters of every model (see :func:`out_of_fold`).
     n_jobs : int or None, default=None
         Folds fitted in parallel (joblib).
 
@@ -254,7 +292,7 @@ def cross_validation_table(models, X, y, *, cv=5, random_state=DEFAULT_SEED, n_j
     folds = list(make_folds(cv, random_state=random_state, n_samples=len(y)).split(X, y))
     rows, fold_scores, predictions = {}, {}, {}
     for name, model in models.items():
-        predicted = out_of_fold(model, X, y, folds, n_jobs=n_jobs)
+        predicted = out_of_fold(model, X, y, folds, params=params, n_jobs=n_jobs)
         scores = {
             metric: np.array([METRICS[metric](y[test], predicted[test]) for _, test in folds]) for metric in METRICS
         }

@@ -60,6 +60,7 @@ TRUSTED_TYPES = (
     "skmem.models.modules.SequenceRegressor",
     "skmem.models.pairwise.PairNet",
     "skmem.models.pairwise.PairwiseRanker",
+    "skmem.models.targets.AuxiliaryTargetRegressor",
     "skmem.persistence.ModelBundle",
     "skmem.pipelines.mean_over_locations",
     "skmem.pipelines.per_block",

@@ -1,11 +1,18 @@
-"""Ready-made estimators built from skmem and scikit-learn parts.
+"""The preset catalogue: ready-made estimators built from skmem and scikit-learn parts.
 
-:func:`memorability_pipeline` is the multimodal preset: one call that returns
-a strong, unfitted, fully inspectable scikit-learn estimator for a DataFrame
-of captions and numeric features. :func:`make_model` gives the single-feature
-models of the command line.
+:data:`PRESETS` maps each name to a small function of an
+:class:`InputDescription` (the rank of the feature arrays, a featurizer that
+makes them, the text and feature columns of a DataFrame, an auxiliary
+target); :func:`make_model` builds one, unfitted and fully inspectable, with
+an optional final estimator of the user's. The command line's model list,
+``skmem demo`` and the documentation's examples all come from here, so a
+preset changes in this file alone. :func:`memorability_pipeline` is the
+multimodal preset for a DataFrame of captions and numeric features.
 """
 
+
+import numbers
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -21,7 +28,10 @@ from skmem.features.pooling import TemporalPooling
 from skmem.models.targets import AuxiliaryTargetRegressor
 
 __all__ = [
+    "PRESETS",
     "AuxiliaryTargetRegressor",
+    "InputDescription",
+    "describe_input",
     "make_model",
     "mean_over_locations",
     "memorability_pipeline",
@@ -116,6 +126,7 @@ def memorability_pipeline(
     *,
     embeddings=True,
     memory=None,
+    estimator=None,
     auxiliary_target=None,
     auxiliary_weight=0.5,
     cv=5,
@@ -171,6 +182,10 @@ def memorability_pipeline(
     memory : str, path-like, joblib.Memory or None
         Passed to :class:`~skmem.text.CaptionEmbedder`: each caption is embedded
         once across folds, searches and reruns.
+    estimator : regressor, optional
+        Replaces the kernel ridge of the per-modality members (step
+        ``regressor``), e.g. the winners' ``SVR``; such members are then
+        cross-validated on ``cv`` for the fusion.
     auxiliary_target : str or None
         A column of ``X`` holding a second, less noisy target used in
         training only, e.g. ``"short_term"`` when fitting long-term
@@ -212,11 +227,14 @@ def memorability_pipeline(
             ("ridgecv", RidgeCV(alphas=RIDGE_ALPHAS)),
         ]
     )
+    def member(blocks):
+        regressor = _kernel_ridge(random_state) if estimator is None else [("regressor", clone(estimator))]
+        return Pipeline([("features", ColumnTransformer(blocks))] + regressor)
+
     members = [("early", early)]
     if text_blocks:
-        members.append(("text", Pipeline([("features", ColumnTransformer([text_blocks[-1]]))] + _kernel_ridge(random_state))))
-    for block in feature_blocks:
-        members.append((block[0], Pipeline([("features", ColumnTransformer([block]))] + _kernel_ridge(random_state))))
+        members.append(("text", member([text_blocks[-1]])))
+    members += [(block[0], member([block])) for block in feature_blocks]
     model = RankFusionRegressor(members, cv=cv, ridge_loo=True, random_state=random_state, n_jobs=n_jobs)
     if auxiliary_target is None:
         return model
@@ -224,33 +242,188 @@ def memorability_pipeline(
 
 
 def mean_over_locations(X):
-    """``(n, T, L, C)`` spatial features to ``(n, T, C)`` (used before sequence models)."""
-    return X.mean(axis=2)
+    """``(n, T, L, C)`` spatial features to ``(n, T, C)`` (before sequence models); other ranks unchanged."""
+    X = np.asarray(X)
+    return X.mean(axis=2) if X.ndim == 4 else X
 
 
-def make_model(name, ndim, *, random_state=0, device="auto"):
-    """The model ``name`` for features of rank ``ndim``.
+# -- the catalogue -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InputDescription:
+    """What a preset of :data:`PRESETS` needs to know of its input.
+
+    Attributes
+    ----------
+    rank : int or None
+        Rank of the feature arrays: 2 for ``(n, D)``, 3 for frame or segment
+        features ``(n, T, D)``, 4 for spatial ones ``(n, T, L, C)``; None when
+        unknown until they are computed (a ``featurizer``) or for a DataFrame.
+    featurizer : transformer or None
+        Applied first to the input (e.g. a :class:`~skmem.CNNFeaturizer`
+        with a ``sampler``, reading clip paths).
+    text : tuple of str
+        Caption columns of a DataFrame input.
+    features : dict
+        Numeric blocks of a DataFrame input, as ``features`` of
+        :func:`memorability_pipeline`.
+    auxiliary : str or None
+        Name of an auxiliary target to train with (``"short_term"`` when
+        fitting long-term memorability): the preset is then wrapped in an
+        :class:`~skmem.AuxiliaryTargetRegressor`, which reads it from that
+        column of a DataFrame ``X`` or from ``fit(..., auxiliary=...)``.
+    """
+
+    rank: int = None
+    featurizer: object = None
+    text: tuple = ()
+    features: dict = field(default_factory=dict)
+    auxiliary: str = None
+
+
+def describe_input(X=None, *, text=(), features=None, featurizer=None, target=None, auxiliary="auto"):
+    """An :class:`InputDescription` of ``X`` for :func:`make_model`.
 
     Parameters
     ----------
-    name : {"ridge", "svr", "lstm", "amnet", "pairwise"}
-        ``ridge`` and ``svr`` pool the frames (mean), standardise and regress
-        (the SVR on a standardised target, so that its ``epsilon`` fits
-        memorability's narrow spread); the others are the deep sequence models.
-    ndim : {3, 4}
-        Rank of the features: ``(n, T, D)`` or spatial ``(n, T, L, C)``
-        (averaged over locations for every model but ``amnet``).
+    X : ndarray, DataFrame, clip paths or None
+        A feature array gives its rank (unless a ``featurizer`` makes the
+        features); a DataFrame is read through ``text`` and ``features``.
+    text : str or sequence of str, default=()
+        Caption columns of a DataFrame ``X``.
+    features : dict, optional
+        Numeric blocks of a DataFrame ``X`` (see :func:`memorability_pipeline`).
+    featurizer : transformer, optional
+        Makes the features from ``X`` (clip paths, frames).
+    target : str, optional
+        The target being fitted (``"short_term"`` or ``"long_term"``).
+    auxiliary : "auto", str or None, default="auto"
+        ``"auto"``: ``"short_term"`` when ``target`` is ``"long_term"`` and
+        the DataFrame ``X`` has a ``short_term`` column (long-term scores are
+        noisier; training with the short-term ones as an auxiliary target
+        raised long-term ρ on MediaEval 2018). None: no auxiliary target. A
+        name: that target, from the column of ``X`` or given to ``fit``.
+    """
+    if auxiliary == "auto":
+        columns = getattr(X, "columns", ())
+        auxiliary = "short_term" if target == "long_term" and "short_term" in columns else None
+    rank = None
+    if featurizer is None and X is not None and not hasattr(X, "columns"):
+        rank = int(np.ndim(X))
+    return InputDescription(
+        rank=rank,
+        featurizer=featurizer,
+        text=(text,) if isinstance(text, str) else tuple(text or ()),
+        features=dict(features or {}),
+        auxiliary=auxiliary,
+    )
+
+
+def _head(description):
+    return [] if description.featurizer is None else [clone(description.featurizer)]
+
+
+def _pooled(description, final):
+    """Features pooled over frames (and locations) by their rank, standardised, then ``final``."""
+    pool = [] if description.rank == 2 else [TemporalPooling("mean")]
+    return make_pipeline(*_head(description), *pool, StandardScaler(), final)
+
+
+def _sequences(description, final, *, spatial=False):
+    """Frame features to ``final``, a sequence model (averaged over locations unless it reads them)."""
+    if description.rank == 2:
+        raise ValueError(f"{type(final).__name__} needs frame features (n, T, D); the input has rank 2")
+    steps = _head(description)
+    if not spatial and description.rank != 3:
+        steps.append(FunctionTransformer(mean_over_locations))
+    return make_pipeline(*steps, final) if steps else final
+
+
+def _ridge(description, estimator, *, random_state, device):
+    return _pooled(description, Ridge() if estimator is None else estimator)
+
+
+def _svr(description, estimator, *, random_state, device):
+    return _pooled(description, _scaled_svr() if estimator is None else estimator)
+
+
+def _deep(kind, spatial=False):
+    def preset(description, estimator, *, random_state, device):
+        from skmem import models
+
+        if estimator is None:
+            estimator = getattr(models, kind)(random_state=random_state, device=device)
+        return _sequences(description, estimator, spatial=spatial)
+
+    preset.__doc__ = f"Frame features into a :class:`~skmem.{kind}`."
+    return preset
+
+
+def _multimodal(description, estimator, *, random_state, device, **options):
+    if description.featurizer is not None:
+        raise ValueError("the multimodal preset reads DataFrame columns: give its featurizers in features")
+    return memorability_pipeline(
+        list(description.text) or None, description.features, estimator=estimator, random_state=random_state, **options
+    )
+
+
+#: The presets by name: ``name -> function(description, estimator, *, random_state, device, **options)``.
+#: ``ridge`` and ``svr`` pool the frames (mean), standardise and regress (the
+#: SVR on a standardised target, so that its ``epsilon`` fits memorability's
+#: narrow spread); ``lstm``, ``amnet`` and ``pairwise`` are the deep sequence
+#: models (spatial features averaged over locations for all but ``amnet``);
+#: ``multimodal`` is :func:`memorability_pipeline` over the text and feature
+#: columns of a DataFrame.
+PRESETS = {
+    "ridge": _ridge,
+    "svr": _svr,
+    "lstm": _deep("LSTMRegressor"),
+    "amnet": _deep("AMNetRegressor", spatial=True),
+    "pairwise": _deep("PairwiseRanker"),
+    "multimodal": _multimodal,
+}
+
+
+def make_model(name, data=None, *, estimator=None, auxiliary_weight=0.5, random_state=0, device="auto", **options):
+    """The preset ``name`` for the input ``data``, unfitted.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`PRESETS`.
+    data : InputDescription, int, array-like, DataFrame or None
+        The input, described (:func:`describe_input`), as the rank of its
+        feature arrays, or itself (described with the defaults).
+    estimator : regressor, optional
+        Replaces the preset's final regressor: after pooling and scaling
+        (``ridge``, ``svr``), after the frame features (sequence presets),
+        or in each per-modality member (``multimodal``).
+    auxiliary_weight : float, default=0.5
+        Weight of the auxiliary target, when the description names one.
     random_state : int, default=0
-        Seed of the deep models.
     device : str, default="auto"
         Device of the deep models.
-    """
-    from skmem.models import AMNetRegressor, LSTMRegressor, PairwiseRanker
+    **options
+        Passed to the preset's function (``multimodal``: the keyword
+        arguments of :func:`memorability_pipeline`, e.g. ``embeddings``).
 
-    if name in ("ridge", "svr"):
-        return make_pipeline(TemporalPooling("mean"), StandardScaler(), Ridge() if name == "ridge" else _scaled_svr())
-    deep = {"lstm": LSTMRegressor, "amnet": AMNetRegressor, "pairwise": PairwiseRanker}[name]
-    model = deep(random_state=random_state, device=device)
-    if ndim == 4 and name != "amnet":
-        return make_pipeline(FunctionTransformer(mean_over_locations), model)
-    return model
+    Examples
+    --------
+    >>> from skmem.pipelines import describe_input, make_model
+    >>> make_model("ridge", 3)
+    Pipeline(steps=[('temporalpooling', TemporalPooling()),
+                    ('standardscaler', StandardScaler()), ('ridge', Ridge())])
+    """
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; choose from {', '.join(PRESETS)}")
+    if isinstance(data, InputDescription):
+        description = data
+    elif isinstance(data, numbers.Integral):
+        description = InputDescription(rank=int(data))
+    else:
+        description = describe_input(data)
+    model = PRESETS[name](description, estimator, random_state=random_state, device=device, **options)
+    if description.auxiliary is None:
+        return model
+    return AuxiliaryTargetRegressor(model, column=description.auxiliary, weight=auxiliary_weight)

@@ -204,6 +204,35 @@ def test_cv_folds_are_shuffled_and_seeded(features, clips, tmp_path, capsys):
     assert fold_scores(0) != fold_scores(1)
 
 
+def test_long_term_models_train_with_the_short_term_scores_unless_told_not_to(features, clips, tmp_path, capsys):
+    from skmem.models.targets import AuxiliaryTargetRegressor
+    from skmem.persistence import load_model
+
+    def cv(*extra):
+        path = tmp_path / f"cv{len(extra)}.json"
+        status, out, _ = run(capsys, "cv", *labels_args(features, clips, "long"), "--models", "ridge,lstm", "--folds", "3",
+                             "--set", "max_epochs=1", "--set", "hidden_size=4", "--device", "cpu", "--json", path, *extra)
+        assert status == 0
+        return out, json.loads(path.read_text())
+
+    out, helped = cv()
+    assert "long-term memorability, with short_term as auxiliary target" in out and helped["auxiliary_target"] == "short_term"
+    out, alone = cv("--no-auxiliary-target")
+    assert "auxiliary" not in out and alone["auxiliary_target"] is None
+    assert helped["fold_scores"]["ridge"]["mse"] != alone["fold_scores"]["ridge"]["mse"]
+    # fit saves the wrapped model, which predicts without the short-term scores
+    path = tmp_path / "long.skops"
+    status, out, _ = run(capsys, "fit", *labels_args(features, clips, "long"), "--model", "ridge", "--out", path)
+    assert status == 0 and "long-term, with short_term as auxiliary target" in out
+    bundle = load_model(path)
+    assert isinstance(bundle.model, AuxiliaryTargetRegressor) and bundle.metadata["auxiliary_target"] == "short_term"
+    status, _, _ = run(capsys, "predict", path, features, "--out", tmp_path / "run.csv")
+    assert status == 0 and len(pd.read_csv(tmp_path / "run.csv", header=None)) == N_CLIPS
+    # short-term models never take one
+    status, out, _ = run(capsys, "fit", *labels_args(features, clips), "--model", "ridge", "--out", tmp_path / "s.skops")
+    assert status == 0 and "auxiliary" not in out and load_model(tmp_path / "s.skops").metadata["auxiliary_target"] is None
+
+
 def test_cv_checks_its_outputs_before_training(features, clips, tmp_path, capsys):
     status, out, err = run(capsys, "cv", *labels_args(features, clips), "--csv", tmp_path)
     assert status == 1 and f"--csv {tmp_path} is a folder" in one_line(err) and out == ""

@@ -1,5 +1,7 @@
 """The evaluation protocol: one fold and seed rule, the metric registry, out-of-fold predictions, CV tables."""
 
+import contextlib
+
 import numpy as np
 import pytest
 from sklearn.dummy import DummyRegressor
@@ -104,3 +106,58 @@ def test_out_of_fold_stops_when_the_callback_raises(data):
     with pytest.raises(StopIteration):
         out_of_fold(Ridge(), X, y, list(make_folds(3).split(X)), prepare=prepare, on_fold=stop)
     assert fitted == [0]
+
+
+class _RecordingRegressor(Ridge):
+    """A ridge that records the rows of its ``weights`` fit parameter and the rows it is served."""
+
+    def fit(self, X, y, weights=None):
+        self.weights_seen_ = None if weights is None else np.asarray(weights).copy()
+        return super().fit(X, y, sample_weight=weights)
+
+
+def test_out_of_fold_gives_each_fold_its_rows_of_the_fit_parameters(data):
+    X, y = data
+    folds = list(make_folds(3).split(X, y))
+    weights = np.arange(1.0, len(y) + 1)
+    seen = []
+
+    def prepare(fold, model):
+        seen.append(model)
+        return model
+
+    out_of_fold(_RecordingRegressor(), X, y, folds, params={"weights": weights}, prepare=prepare)
+    for model, (train, _) in zip(seen, folds):
+        np.testing.assert_array_equal(model.weights_seen_, weights[train])
+    expected = cross_val_predict(Ridge(), X, y, cv=folds, params={"sample_weight": weights})
+    parallel = out_of_fold(_RecordingRegressor(), X, y, folds, params={"weights": weights}, n_jobs=2)
+    np.testing.assert_allclose(parallel, expected)
+    with pytest.raises(ValueError, match="fit parameter 'weights' has 3 values for 60 samples"):
+        out_of_fold(Ridge(), X, y, folds, params={"weights": weights[:3]})
+
+
+def test_out_of_fold_enters_the_row_context_around_each_fit_and_prediction(data):
+    X, y = data
+    folds = list(make_folds(3).split(X, y))
+    entered = []
+
+    def rows(indices):
+        entered.append(np.sort(indices))
+        return contextlib.nullcontext()
+
+    out_of_fold(Ridge(), X, y, folds, rows=rows)
+    expected = [np.sort(part) for train, test in folds for part in (train, test)]
+    assert len(entered) == len(expected)
+    for got, want in zip(entered, expected):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_cross_validation_table_passes_fit_parameters(data):
+    X, y = data
+    weights = np.random.default_rng(0).uniform(0.1, 2.0, len(y))
+    weighted = cross_validation_table({"ridge": Ridge()}, X, y, cv=3, params={"sample_weight": weights})
+    plain = cross_validation_table({"ridge": Ridge()}, X, y, cv=3)
+    folds = list(make_folds(3).split(X, y))
+    expected = cross_val_predict(Ridge(), X, y, cv=folds, params={"sample_weight": weights})
+    np.testing.assert_allclose(weighted.predictions["ridge"], expected)
+    assert not np.allclose(weighted.predictions["ridge"], plain.predictions["ridge"])

@@ -62,3 +62,24 @@ def test_base_composition_routes_member_parameters():
     members = _Members([("a", Ridge()), ("b", Ridge())]).set_params(b__alpha=3.0)
     assert members.get_params()["b__alpha"] == 3.0
     assert members.get_params()["a__alpha"] == 1.0
+
+
+def test_final_step_goes_through_pipelines_and_single_child_wrappers():
+    from sklearn.compose import TransformedTargetRegressor
+    from sklearn.linear_model import Ridge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from skmem._params import final_step
+    from skmem.models.targets import AuxiliaryTargetRegressor
+
+    ridge = Ridge()
+    nested = AuxiliaryTargetRegressor(
+        make_pipeline(StandardScaler(), TransformedTargetRegressor(regressor=make_pipeline(ridge)))
+    )
+    prefix, step = final_step(nested)
+    assert step is ridge
+    assert prefix == "estimator__transformedtargetregressor__regressor__ridge__"
+    nested.set_params(**{prefix + "alpha": 3.0})
+    assert ridge.alpha == 3.0
+    assert final_step(ridge) == ("", ridge)

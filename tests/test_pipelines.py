@@ -145,3 +145,103 @@ def test_cli_presets_pool_then_regress(name):
     y = X[:, :, 0].mean(axis=1) + 0.05 * rng.normal(size=80)
     model = make_model(name, X.ndim)
     assert spearman_score(y, cross_val_predict(model, X, y, cv=KFold(4, shuffle=True, random_state=0))) > 0.6
+
+
+# -- the catalogue --------------------------------------------------------------------------
+
+
+def test_every_preset_of_the_catalogue_builds_from_a_description(data):
+    from skmem.pipelines import PRESETS, describe_input
+
+    frame = describe_input(data.frame, text="caption", features={"objects": _objects(data.frame)})
+    for name in PRESETS:
+        model = make_model(name, frame if name == "multimodal" else 3, device="cpu", **(
+            {"embeddings": False} if name == "multimodal" else {}))
+        assert clone(model).get_params().keys() == model.get_params().keys()
+    with pytest.raises(ValueError, match="unknown preset 'forest'; choose from ridge, svr"):
+        make_model("forest", 3)
+    with pytest.raises(TypeError, match="embeddings"):
+        make_model("ridge", 3, embeddings=False)
+
+
+def test_a_final_estimator_replaces_the_presets_regressor(data):
+    from sklearn.svm import SVR
+
+    from skmem.pipelines import describe_input
+
+    pooled = make_model("ridge", 3, estimator=SVR(C=3.0))
+    assert [name for name, _ in pooled.steps] == ["temporalpooling", "standardscaler", "svr"]
+    description = describe_input(data.frame, text="caption", features={"objects": _objects(data.frame)})
+    fused = make_model("multimodal", description, estimator=SVR(C=3.0), embeddings=False)
+    params = fused.get_params()
+    assert params["objects__regressor__C"] == 3.0 and params["text__regressor__C"] == 3.0
+    assert params["objects__regressor"] is not params["text__regressor"]
+    assert "early__ridgecv__alphas" in params  # the early-fusion member keeps its own ridge
+
+
+def test_presets_follow_the_rank_of_the_features():
+    from sklearn.preprocessing import FunctionTransformer
+
+    from skmem.models import AMNetRegressor, LSTMRegressor
+
+    assert isinstance(make_model("lstm", 3, device="cpu"), LSTMRegressor)
+    spatial = make_model("lstm", 4, device="cpu")
+    assert isinstance(spatial.steps[0][1], FunctionTransformer) and isinstance(spatial.steps[-1][1], LSTMRegressor)
+    assert isinstance(make_model("amnet", 4, device="cpu"), AMNetRegressor)  # reads the locations itself
+    assert [name for name, _ in make_model("ridge", 2).steps] == ["standardscaler", "ridge"]
+    with pytest.raises(ValueError, match=r"LSTMRegressor needs frame features \(n, T, D\)"):
+        make_model("lstm", 2)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3, 4, 5))
+    y = X[:, :, :, 0].mean(axis=(1, 2))
+    pooled = make_model("ridge", 4).fit(X, y)
+    assert spearman_score(y, pooled.predict(X)) > 0.9
+
+
+def test_a_featurizer_in_the_description_comes_first():
+    from sklearn.preprocessing import FunctionTransformer
+
+    from skmem.pipelines import describe_input
+
+    def features_of(paths):
+        return np.array([[[len(p), p.count("a")]] * 2 for p in paths], dtype=float)
+
+    paths = np.array([f"clip{'a' * i}{i}.webm" for i in range(30)], dtype=object)
+    featurizer = FunctionTransformer(features_of)
+    description = describe_input(paths, featurizer=featurizer)
+    assert description.rank is None
+    model = make_model("ridge", description)
+    assert model.steps[0][1] is not featurizer and isinstance(model.steps[0][1], FunctionTransformer)
+    y = np.arange(30.0)
+    assert spearman_score(y, model.fit(paths, y).predict(paths)) > 0.99
+
+
+def test_long_term_description_trains_with_the_short_term_target_by_default(data):
+    from skmem.pipelines import InputDescription, describe_input
+
+    frame = data.frame
+    blocks = {"objects": _objects(frame)}
+    long_term = describe_input(frame, text="caption", features=blocks, target="long_term")
+    assert long_term.auxiliary == "short_term"
+    assert describe_input(frame, text="caption", features=blocks, target="short_term").auxiliary is None
+    assert describe_input(frame, text="caption", features=blocks, target="long_term", auxiliary=None).auxiliary is None
+    model = make_model("multimodal", long_term, embeddings=False)
+    assert isinstance(model, AuxiliaryTargetRegressor) and model.column == "short_term" and model.weight == 0.5
+    plain = make_model("multimodal", describe_input(frame, text="caption", features=blocks), embeddings=False)
+    assert isinstance(plain, RankFusionRegressor)
+
+    # arrays: the auxiliary target is a fit parameter, each fold given its rows
+    from skmem.evaluation import cross_validation_table, make_folds
+
+    X = frame[_objects(frame)].to_numpy()
+    y, short = frame["long_term"].to_numpy(), frame["short_term"].to_numpy()
+    helped = make_model("ridge", InputDescription(rank=2, auxiliary="short_term"), auxiliary_weight=1.0)
+    table = cross_validation_table({"helped": helped}, X, y, cv=4, params={"auxiliary": short})
+    plain = cross_validation_table({"plain": make_model("ridge", 2)}, X, y, cv=4)
+    shortcut = cross_validation_table({"short": make_model("ridge", 2)}, X, short, cv=4)
+    # weight 1 trains on the short-term scores alone: in each fold, the ranking of a model fitted on them
+    for _, test in make_folds(4).split(X):
+        assert spearman_score(shortcut.predictions["short"][test], table.predictions["helped"][test]) > 0.999
+    assert not np.allclose(table.predictions["helped"], plain.predictions["plain"])
+    with pytest.raises(ValueError, match="no auxiliary target"):
+        clone(helped).fit(X, y)

@@ -703,11 +703,18 @@ def test_redact_hides_passwords_holding_separators():
 @pytest.fixture
 def cli_data(tmp_path, monkeypatch):
     """``skmem tune`` arguments over a fixed feature matrix; ``set(X=..., names=..., config=...)`` changes the data."""
+    from sklearn.utils import Bunch
+
     import skmem.cli.tune
+    from skmem.pipelines import describe_input
 
     X, y = sequences(40)
     data = {"X": X.mean(axis=1), "y": y, "names": [f"video{i}.webm" for i in range(40)], "config": {"backbone": "a"}}
-    monkeypatch.setattr(skmem.cli.tune, "load_dataset", lambda args: (data["X"], data["y"], data["names"], data["config"]))
+    def load(args):
+        return Bunch(X=data["X"], y=data["y"], names=data["names"], config=data["config"],
+                     description=describe_input(data["X"]), params={})
+
+    monkeypatch.setattr(skmem.cli.tune, "load_dataset", load)
     (tmp_path / "labels.csv").write_text("")
     (tmp_path / "features").mkdir()
     argv = ["tune", "--features", str(tmp_path / "features"), "--labels", str(tmp_path / "labels.csv"), "--target", "short",
@@ -739,3 +746,22 @@ def test_cli_tune_never_prints_a_storage_password(cli_data, capsys):
     assert main(argv + ["--storage", "postgresql://user:s3cr3t@127.0.0.1:1/db"]) == 1
     captured = capsys.readouterr()
     assert "s3cr3t" not in captured.out + captured.err and "postgresql://user:***@127.0.0.1:1/db" in captured.err
+
+
+def test_fit_parameters_reach_every_fold_and_the_refit_and_identify_the_study(tmp_path):
+    from skmem.pipelines import InputDescription, make_model
+
+    X, y = sequences(60)
+    auxiliary = np.random.RandomState(1).permutation(y)
+    model = make_model("ridge", InputDescription(rank=3, auxiliary="short_term"), auxiliary_weight=1.0)
+    path = tmp_path / "study.db"
+    best, study = tune(model, X, y, n_trials=2, cv=3, storage=path, study_name="aux", params={"auxiliary": auxiliary})
+    # trained on the auxiliary target alone (weight 1): its pooled folds rank the permuted target, not y
+    trial = study.best_trial
+    assert abs(trial.value) < 0.5
+    ranked_on_auxiliary = clone(model).set_params(**study.best_params).fit(X, y, auxiliary=auxiliary)
+    np.testing.assert_allclose(best.predict(X), ranked_on_auxiliary.predict(X))
+    with pytest.raises(StudyMismatchError, match="fit parameter auxiliary differ"):
+        tune(model, X, y, n_trials=3, cv=3, storage=path, study_name="aux", params={"auxiliary": y})
+    with pytest.raises(ValueError, match="fit parameter 'auxiliary' has 5 values for 60 samples"):
+        tune(model, X, y, n_trials=2, cv=3, params={"auxiliary": y[:5]})

@@ -14,8 +14,10 @@ from pathlib import Path
 
 from skmem.ids import clip_id
 from skmem.persistence import check_writable, overlap
+from skmem.pipelines import PRESETS
 
-MODELS = ("ridge", "svr", "lstm", "amnet", "pairwise", "multimodal")
+#: The model names of ``--model(s)``: the preset catalogue's.
+MODELS = tuple(PRESETS)
 TARGETS = {"short": "short_term", "long": "long_term"}
 VIDEO_EXTENSIONS = frozenset({".webm", ".mp4", ".avi", ".mov", ".mkv", ".m4v", ".mpg", ".mpeg", ".ogv"})
 
@@ -141,6 +143,11 @@ def add_data_options(parser):
         help="captions of the clips, read by the multimodal model: a MediaEval captions .txt or a CSV with video,caption columns",
     )
     parser.add_argument("--target", required=True, choices=tuple(TARGETS), help="short- or long-term memorability")
+    parser.add_argument(
+        "--no-auxiliary-target", dest="auxiliary_target", action="store_false",
+        help="with --target long, train on the long-term scores alone (by default the short-term scores of the "
+        "labels are a second, auxiliary target in training: see skmem.AuxiliaryTargetRegressor)",
+    )
     parser.add_argument("--seed", type=seed, default=0, help="random seed of the folds and models (default: 0)")
     parser.add_argument("--device", type=device, default="auto", help="device of the deep models (default: auto)")
     parser.add_argument(
@@ -301,13 +308,20 @@ def option_error(exc):
 
 
 def load_dataset(args):
-    """``(X, y, names, feature configuration)`` of the data options.
+    """The data options loaded: a Bunch of ``X``, ``y``, ``names``, ``config``, ``description`` and ``params``.
 
     ``X`` is the feature array, or with ``--captions`` a DataFrame of the
     ``caption`` text and the pooled visual columns (see
-    :func:`skmem.datasets.load_feature_folder`).
+    :func:`skmem.datasets.load_feature_folder`). ``description`` describes
+    ``X`` for :func:`skmem.pipelines.make_model`; with ``--target long`` and
+    short-term scores in the labels (unless ``--no-auxiliary-target``) it
+    names the auxiliary target, whose values ``params`` gives every fit.
     """
+    import numpy as np
+    from sklearn.utils import Bunch
+
     from skmem.datasets import MissingClipsError, load_feature_folder
+    from skmem.pipelines import describe_input
 
     captions = args.captions is not None
     try:
@@ -315,24 +329,35 @@ def load_dataset(args):
     except MissingClipsError as exc:
         raise option_error(exc) from None
     X = data.frame[["caption", *data.feature_columns["visual"]]] if captions else data.features
-    return X, data[TARGETS[args.target]], data.frame["video"].to_numpy(), data.feature_config
+    target = TARGETS[args.target]
+    auxiliary = target == "long_term" and args.auxiliary_target and np.isfinite(data.short_term).all()
+    description = describe_input(
+        X, text="caption" if captions else (), features=data.feature_columns,
+        auxiliary="short_term" if auxiliary else None,
+    )
+    return Bunch(
+        X=X, y=data[target], names=data.frame["video"].to_numpy(), config=data.feature_config,
+        description=description, params={"auxiliary": data.short_term} if auxiliary else {},
+    )
+
+
+def auxiliary_note(data):
+    """``", with short_term as auxiliary target"`` when the models train with one, else ``""``."""
+    auxiliary = data.description.auxiliary
+    return f", with {auxiliary} as auxiliary target" if auxiliary else ""
 
 
 # -- models -------------------------------------------------------------------------------
 
 
-def _final_prefix(model):
-    from sklearn.pipeline import Pipeline
-
-    return f"{model.steps[-1][0]}__" if isinstance(model, Pipeline) else ""
-
-
 def apply_overrides(models, overrides):
-    """Set ``--set`` values on each model's final step that has the parameter."""
+    """Set ``--set`` values on each model's final estimator that has the parameter."""
+    from skmem._params import final_step
+
     for name, value in overrides:
         used = False
         for model in models.values():
-            key = _final_prefix(model) + name
+            key = final_step(model)[0] + name
             if key in model.get_params():
                 model.set_params(**{key: value})
                 used = True
@@ -341,37 +366,33 @@ def apply_overrides(models, overrides):
 
 
 def check_parameters(models):
-    """Validate each model's parameters (those of ``--set`` included) before any work; exit 2 naming ``--set``."""
-    from sklearn.pipeline import Pipeline
-
+    """Validate the parameters of every estimator in each model (``--set`` values included) before any work; exit 2 naming ``--set``."""
     from skmem._params import InvalidParameterError
 
     for model in models.values():
-        steps = [step for _, step in model.steps] if isinstance(model, Pipeline) else [model]
-        for step in steps:
-            if hasattr(step, "_validate_params"):
+        parts = [model, *(value for value in model.get_params().values() if hasattr(value, "_validate_params"))]
+        for part in parts:
+            if hasattr(part, "_validate_params"):
                 try:
-                    step._validate_params()
+                    part._validate_params()
                 except InvalidParameterError as exc:
                     raise UsageError(f"--set: {exc}") from None
 
 
-def build_models(names, X, args):
-    """The models ``names`` for the input ``X``, with the ``--set`` values applied.
+def build_models(names, data, args):
+    """The presets ``names`` (:data:`skmem.pipelines.PRESETS`) for the loaded ``data``, with the ``--set`` values applied.
 
-    ``multimodal`` is :func:`skmem.pipelines.memorability_pipeline` over the
-    ``caption`` column of ``X`` and its other (pooled visual) columns; it needs ``--captions``, which
-    the other (visual) models do not read.
+    ``multimodal`` reads the ``caption`` column and the pooled visual
+    columns; it needs ``--captions``, which the other (visual) models do not
+    read. It leaves out sentence embeddings (a sentence model on disk and
+    the ``text`` extra), as the command line has no option for them.
     """
-    from skmem import pipelines
+    from skmem.pipelines import make_model
 
     models = {}
     for name in names:
-        if name == "multimodal":
-            visual = [c for c in X.columns if c != "caption"]
-            models[name] = pipelines.memorability_pipeline("caption", {"visual": visual}, embeddings=False, random_state=args.seed)
-        else:
-            models[name] = pipelines.make_model(name, X.ndim, random_state=args.seed, device=args.device)
+        options = {"embeddings": False} if name == "multimodal" else {}
+        models[name] = make_model(name, data.description, random_state=args.seed, device=args.device, **options)
     apply_overrides(models, args.overrides)
     check_parameters(models)
     return models

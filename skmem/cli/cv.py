@@ -3,8 +3,8 @@
 import json
 
 from skmem.cli.common import (
-    MODELS, add_data_options, build_models, check_folds, check_inputs, check_outputs, check_separate, data_inputs,
-    int_at_least, jobs, load_dataset, model_list,
+    MODELS, add_data_options, auxiliary_note, build_models, check_folds, check_inputs, check_outputs, check_separate,
+    data_inputs, int_at_least, jobs, load_dataset, model_list,
 )
 
 
@@ -36,18 +36,22 @@ def run(args):
     check_inputs(args, args.models)
     check_separate([("--csv", args.csv, False), ("--json", args.json, False)], data_inputs(args))
     check_outputs(csv=args.csv, json=args.json)
-    X, y, _, _ = load_dataset(args)
+    data = load_dataset(args)
+    y = data.y
     check_folds(args.folds, len(y))
-    models = build_models(args.models, X, args)
-    result = cross_validation_table(models, X, y, cv=args.folds, random_state=args.seed, n_jobs=args.jobs)
-    print(f"{len(y)} clips, {args.target}-term memorability, {args.folds}-fold cross-validation (shuffled, seed {args.seed})")
+    models = build_models(args.models, data, args)
+    result = cross_validation_table(
+        models, data.X, y, cv=args.folds, random_state=args.seed, params=data.params, n_jobs=args.jobs
+    )
+    print(f"{len(y)} clips, {args.target}-term memorability{auxiliary_note(data)}, "
+          f"{args.folds}-fold cross-validation (shuffled, seed {args.seed})")
     print(format_table(result.table))
     if args.csv:
         with atomic_path(args.csv) as temporary:
             result.table.to_csv(temporary)
     if args.json:
         payload = {
-            "target": args.target, "folds": args.folds, "seed": args.seed, "n_clips": len(y),
+            "target": args.target, "auxiliary_target": data.description.auxiliary, "folds": args.folds, "seed": args.seed, "n_clips": len(y),
             "table": result.table.to_dict(orient="index"), "fold_scores": result.fold_scores,
         }
         with atomic_path(args.json) as temporary, open(temporary, "w") as fh:

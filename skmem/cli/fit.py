@@ -1,7 +1,8 @@
 """``skmem fit``: train one model on every labelled clip and save it."""
 
 from skmem.cli.common import (
-    MODELS, add_data_options, build_models, check_inputs, check_outputs, check_separate, data_inputs, load_dataset,
+    MODELS, add_data_options, auxiliary_note, build_models, check_inputs, check_outputs, check_separate, data_inputs,
+    load_dataset,
 )
 
 
@@ -19,11 +20,11 @@ def run(args):
     check_inputs(args, [args.model])
     check_separate([("--out", args.out, False)], data_inputs(args))
     check_outputs(out=args.out)
-    X, y, _, config = load_dataset(args)
-    model = build_models([args.model], X, args)[args.model]
-    model.fit(X, y)
-    save_model(args.out, model, feature_config=config, inputs=input_paths(args), **bundle_metadata(args))
-    print(f"{args.model} fitted on {len(y)} clips ({args.target}-term) -> {args.out}")
+    data = load_dataset(args)
+    model = build_models([args.model], data, args)[args.model]
+    model.fit(data.X, data.y, **data.params)
+    save_model(args.out, model, feature_config=data.config, inputs=input_paths(args), **bundle_metadata(args, data))
+    print(f"{args.model} fitted on {len(data.y)} clips ({args.target}-term{auxiliary_note(data)}) -> {args.out}")
     return 0
 
 
@@ -32,6 +33,9 @@ def input_paths(args):
     return [path for _, path, _ in data_inputs(args) if path is not None]
 
 
-def bundle_metadata(args):
+def bundle_metadata(args, data):
     """What a saved model records about the command that trained it."""
-    return {"model_name": args.model, "target": args.target, "captions": args.captions is not None}
+    return {
+        "model_name": args.model, "target": args.target, "auxiliary_target": data.description.auxiliary,
+        "captions": args.captions is not None,
+    }

@@ -74,16 +74,18 @@ def run(args):
     )
     check_outputs(out=args.out, plot=args.plot)
     check_plot_format(args.plot)
-    X, y, names, config = load_dataset(args)
+    data = load_dataset(args)
+    X, y = data.X, data.y
     check_folds(args.folds, len(y))
-    model = build_models([args.model], X, args)[args.model]
+    model = build_models([args.model], data, args)[args.model]
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
         best, study = tune(
             model, X, y, n_trials=args.trials, timeout=args.timeout, cv=shuffled_folds(args.folds, args.seed),
             storage=args.storage, study_name=args.study_name or f"skmem-{args.model}-{args.target}",
             pruning=args.pruning, n_jobs=args.jobs, random_state=args.seed, overwrite=args.overwrite_study,
-            provenance={"clip ids": list(names), "feature configuration": config}, verbose=1,
+            params=data.params, provenance={"clip ids": list(data.names), "feature configuration": data.config},
+            verbose=1,
         )
     except RuntimeError as exc:  # every trial failed or was pruned: the study says why
         raise CommandError(str(exc)) from None
@@ -97,7 +99,7 @@ def run(args):
     for name, value in summary["best_params"].items():
         print(f"  {name} = {value!r}")
     if args.out:
-        save_model(args.out, best, feature_config=config, inputs=input_paths(args), **bundle_metadata(args))
+        save_model(args.out, best, feature_config=data.config, inputs=input_paths(args), **bundle_metadata(args, data))
         print(f"best model refitted on {len(y)} clips -> {args.out}")
     save_figure(plot_history(study).figure, args.plot)
     print(f"optimisation history -> {args.plot}")

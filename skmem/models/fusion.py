@@ -7,6 +7,7 @@ Their scales differ, and only the order matters for Spearman's ρ, so
 weights on out-of-fold predictions.
 """
 
+from functools import partial
 from numbers import Integral
 
 import numpy as np
@@ -19,9 +20,9 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import Bunch, get_tags, indexable
 from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d
 
-from skmem._params import BaseComposition, StrOptions, safe_indexing
+from skmem._params import BaseComposition, StrOptions
 from skmem._validation import check_target
-from skmem.evaluation import make_folds
+from skmem.evaluation import make_folds, out_of_fold
 from skmem.metrics import spearman_score
 from skmem.models._fitfree import compute_shared, serving, share_fit_free, transform_shared
 
@@ -98,14 +99,11 @@ def _loo_ridge(member):
     return final if isinstance(final, RidgeCV) and final.cv is None else None
 
 
-def _fit_member(member, X, y, outputs, train, test):
-    """Fit ``member`` on the rows ``train`` (all if None); its predictions of ``test`` (or None)."""
-    with serving(outputs, train):
-        member.fit(X if train is None else safe_indexing(X, train), y if train is None else y[train])
-    if test is None:
-        return member, None
-    with serving(outputs, test):
-        return member, np.asarray(member.predict(safe_indexing(X, test)), dtype=np.float64)
+def _fit_member(member, X, y, outputs):
+    """``member`` fitted on all rows (no out-of-fold predictions of its own)."""
+    with serving(outputs):
+        member.fit(X, y)
+    return member, None
 
 
 def _fit_member_loo(member, X, y, outputs):
@@ -195,7 +193,8 @@ class RankFusionRegressor(RegressorMixin, BaseComposition):
         one fit on all rows (leave-one-out) instead of one fit per fold (see
         above). The other members are cross-validated on ``cv``.
     n_jobs : int, optional
-        Fits (members times folds, and the fits on all rows) run in parallel.
+        The members' fits on all rows run in parallel, then each member's
+        folds (:func:`skmem.evaluation.out_of_fold`).
     random_state : int, RandomState or None, default=0
         Seeds the fold shuffling when ``cv`` is an int, so that two fits
         give the same weights (the default seed of :func:`skmem.tuning.tune`
@@ -338,25 +337,16 @@ class RankFusionRegressor(RegressorMixin, BaseComposition):
         shared, found = zip(*(share_fit_free(est) for est in members))
         outputs, self.shared_steps_ = compute_shared({key: spec for f in found for key, spec in f.items()}, X)
         loo = [self.ridge_loo and _loo_ridge(est) is not None for est in shared]
-        tasks = []  # (member, fold), fold None for the fit on all rows
-        for j in range(len(shared)):
-            tasks += [(j, None)] + ([] if loo[j] else [(j, k) for k in range(len(folds))])
-        results = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fit_member_loo)(clone(shared[j]), X, y, outputs)
-            if loo[j]
-            else delayed(_fit_member)(clone(shared[j]), X, y, outputs, *((None, None) if k is None else folds[k]))
-            for j, k in tasks
+        fits = Parallel(n_jobs=self.n_jobs)(
+            delayed(_fit_member_loo if loo[j] else _fit_member)(clone(est), X, y, outputs)
+            for j, est in enumerate(shared)
         )
-        fitted, oof = [None] * len(shared), np.empty((len(y), len(shared)))
-        for (j, k), (estimator, predictions) in zip(tasks, results):
-            if k is None:
-                fitted[j] = estimator
-                if loo[j]:
-                    oof[:, j] = predictions
-            else:
-                test = folds[k][1]
-                oof[test, j] = predictions.reshape(len(test), -1)[:, 0]
-        return fitted, oof
+        oof = np.empty((len(y), len(shared)))
+        for j, (est, (_, predictions)) in enumerate(zip(shared, fits)):
+            oof[:, j] = predictions if loo[j] else out_of_fold(
+                est, X, y, folds, rows=partial(serving, outputs), n_jobs=self.n_jobs
+            )
+        return [fitted for fitted, _ in fits], oof
 
     def _ranked(self, predictions):
         return np.column_stack([f(predictions[:, j]) for j, f in enumerate(self.rank_maps_)])

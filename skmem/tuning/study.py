@@ -13,13 +13,13 @@ from optuna.study import MaxTrialsCallback
 from optuna.trial import TrialState
 from optuna_integration import SkorchPruningCallback
 from sklearn.base import clone
-from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state, indexable
 
+from skmem._params import final_step
 from skmem._processes import process_alive
 from skmem._signals import terminate_as_interrupt
 from skmem._validation import check_positive_int
-from skmem.evaluation import SCORING_NAMES, get_metric, make_folds, out_of_fold
+from skmem.evaluation import SCORING_NAMES, check_params, get_metric, make_folds, out_of_fold
 from skmem.tuning.identity import claim_identity, study_identity
 from skmem.tuning.spaces import resolve_params, search_space
 from skmem.tuning.storage import make_storage, redact
@@ -48,10 +48,7 @@ def _epoch_scoring(estimator):
     (skmem's deep regressors: their validation Spearman, when they hold out a
     validation split).
     """
-    prefix = ""
-    while isinstance(estimator, Pipeline):
-        name, estimator = estimator.steps[-1]
-        prefix += f"{name}__"
+    prefix, estimator = final_step(estimator)
     describe = getattr(estimator, "__skmem_epoch_score__", None)
     score = describe() if describe is not None else None
     return None if score is None else (prefix, score)
@@ -76,10 +73,10 @@ class _Objective:
     report, after each fold, the score pooled over the folds done so far.
     """
 
-    def __init__(self, estimator, X, y, distributions, splits, metric, prune, n_trials):
+    def __init__(self, estimator, X, y, params, distributions, splits, metric, prune, n_trials):
         self.interrupted = False
         self.estimator = estimator
-        self.X, self.y = X, y
+        self.X, self.y, self.params = X, y, params
         self.distributions = distributions
         self.splits = splits
         self.metric = metric
@@ -138,7 +135,9 @@ class _Objective:
                 if trial.should_prune():
                     raise optuna.TrialPruned(f"pruned after fold {fold}")
 
-        predictions = out_of_fold(self.estimator, self.X, self.y, self.splits, prepare=prepare, on_fold=on_fold)
+        predictions = out_of_fold(
+            self.estimator, self.X, self.y, self.splits, params=self.params, prepare=prepare, on_fold=on_fold
+        )
         done = ~np.isnan(predictions)
         score = self.metric.objective(y[done], predictions[done])
         if not math.isfinite(score):
@@ -236,6 +235,7 @@ def tune(
     n_jobs=1,
     random_state=0,
     param_distributions=None,
+    params=None,
     overwrite=False,
     provenance=None,
     verbose=0,
@@ -305,7 +305,7 @@ def tune(
         and name resumes it. Defaults to ``"skmem-<estimator class>"``.
     pruning : bool or optuna.pruners.BasePruner, default=True
         True uses a :class:`~optuna.pruners.MedianPruner` (after 5 trials).
-        A skmem deep regressor (or a Pipeline ending in one) with a
+        A skmem deep regressor (or a Pipeline or wrapper ending in one) with a
         ``valid_size`` reports its validation Spearman every epoch of the
         first fold, through optuna-integration's ``SkorchPruningCallback``,
         and may be pruned from half of its ``max_epochs``; other models
@@ -321,6 +321,10 @@ def tune(
         gets its own derived sampler seed).
     param_distributions : dict, optional
         Search space; ``search_space(estimator, X=X, y=y)`` when None.
+    params : dict, optional
+        Sample-aligned fit parameters (e.g. ``{"auxiliary": short_term}`` for
+        an :class:`~skmem.AuxiliaryTargetRegressor`): each fold's fit gets
+        its rows, the final refit all of them; part of the study's identity.
     overwrite : bool, default=False
         Delete a stored study named ``study_name`` (all its trials) and
         start a new one, instead of resuming it. Never set it in workers
@@ -358,6 +362,7 @@ def tune(
         raise ValueError(f"timeout must be a positive number of seconds or None, got {timeout!r}")
     metric = get_metric(scoring)
     X, y = indexable(X, y)  # sparse matrices as CSR, array-likes as arrays: rows can be taken
+    params = check_params(params, len(y))
     splits = list(make_folds(cv, random_state=random_state, n_samples=len(y)).split(X, y))
     n_workers = effective_n_jobs(n_jobs)
     base_seed = None if random_state is None else int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
@@ -365,6 +370,7 @@ def tune(
         search_space(estimator, X=X, y=y) if param_distributions is None else dict(param_distributions)
     )
     pruner = _pruner(pruning, estimator)
+    provenance = {**(provenance or {}), **{f"fit parameter {name}": value for name, value in params.items()}}
     identity = study_identity(X, y, splits, random_state, scoring, distributions, provenance)
     where = _describe(storage)
     storage = make_storage(storage)
@@ -392,7 +398,7 @@ def tune(
             _fail_orphaned_trials(study)
         already = len(study.get_trials(deepcopy=False, states=_FINISHED))
         remaining = n_trials - already
-        objective = _Objective(estimator, X, y, distributions, splits, metric, pruning is not False, n_trials)
+        objective = _Objective(estimator, X, y, params, distributions, splits, metric, pruning is not False, n_trials)
         if remaining > 0:
             shares = [remaining // n_workers + (i < remaining % n_workers) for i in range(n_workers)]
             jobs = [
@@ -419,13 +425,13 @@ def tune(
         if not study.get_trials(deepcopy=False, states=(TrialState.PRUNED,)):
             # Every trial failed: when the estimator with its own parameters fails on this
             # data too, the fault is the data's, and its own error says best what is wrong.
-            clone(estimator).fit(X, y)
+            clone(estimator).fit(X, y, **params)
         reason = _first_failure(study)
         detail = f"first failure: {reason}" if reason else "all were pruned; raise n_trials or relax pruning"
         raise RuntimeError(f"study {study_name!r} has no completed trial ({detail})")
     best = clone(estimator).set_params(**resolve_params(estimator, study.best_params))
     with terminate_as_interrupt():
-        best.fit(X, y)
+        best.fit(X, y, **params)
     return best, study
 
 
