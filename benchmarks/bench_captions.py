@@ -98,7 +98,8 @@ def tags_part(n_clips, n_frames, size, weights):
                                             codec="h264", random_state=0)
         sampler = FrameSampler(n_frames=n_frames, size=size)
         common = dict(sampler=sampler, n_workers=0, device="cpu", random_state=0)
-        tagger = TagCaptioner(backbone, weights, top_k=10, cache_dir=tmp / "logits", **common)
+        tagger = TagCaptioner(CNNFeaturizer(backbone, weights, layer="logits", cache_dir=tmp / "logits", **common),
+                              top_k=10)
         tags = make_pipeline(tagger, CaptionVectorizer())
         cnn = make_pipeline(CNNFeaturizer(backbone, weights, cache_dir=tmp / "pooled", **common),
                             TemporalPooling("mean"), Normalizer())

@@ -180,11 +180,10 @@ def tags(paths, sampler, folder):
 
     def one_pass():
         tagged.extract(paths)
-        TagCaptioner(featurizer=tagged).fit().transform(paths)
+        TagCaptioner(tagged).fit().transform(paths)
 
     t_one_pass = timed(one_pass, 1)
-    second = TagCaptioner(**{k: v for k, v in settings.items() if k != "backbone"}, backbone="resnet50",
-                          cache_dir=os.path.join(folder, "tags")).fit()
+    second = TagCaptioner(CNNFeaturizer(**settings, layer="logits", cache_dir=os.path.join(folder, "tags"))).fit()
     second.featurizer_.network_
     t_second = timed(lambda: second.transform(paths), 1)
     return {

@@ -11,7 +11,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import Ridge
 from sklearn.pipeline import make_pipeline
 
-from skmem import FrameSampler
+from skmem import CNNFeaturizer, FrameSampler
 from skmem.features.text.tags import label_words, read_labels
 from skmem.text import CaptionVectorizer, TagCaptioner
 from skmem.video import write_video
@@ -39,6 +39,15 @@ def places(tmp_path_factory):
     return checkpoint, categories
 
 
+def _places_network(checkpoint, **params):
+    return CNNFeaturizer("resnet18", weights=checkpoint, layer="logits", device="cpu", **params)
+
+
+def _random_network(**params):
+    """resnet18 class scores from seeded random weights (warns when fitted)."""
+    return CNNFeaturizer("resnet18", weights=None, layer="logits", random_state=0, device="cpu", **params)
+
+
 @pytest.fixture(scope="module")
 def frames():
     return np.random.default_rng(0).integers(0, 256, size=(3, 2, 64, 64, 3), dtype=np.uint8)
@@ -62,7 +71,7 @@ def test_label_files(tmp_path):
 
 def test_places365_checkpoint_takes_its_labels_from_the_category_file(places, frames):
     checkpoint, categories = places
-    tagger = TagCaptioner("resnet18", checkpoint, categories, top_k=3, device="cpu").fit()
+    tagger = TagCaptioner(_places_network(checkpoint), categories, top_k=3).fit()
     assert tagger.labels_[7] == label_words(_place_name(7)) == "river 7 outdoor"
     captions = tagger.transform(frames)
     probabilities = tagger.tag_probabilities(frames)
@@ -80,11 +89,11 @@ def test_bad_label_files_are_named(places, tmp_path):
     short = tmp_path / "short_categories.txt"
     short.write_text("".join(f"/a/place_{k} {k}\n" for k in range(N_PLACES - 1)))
     with pytest.raises(ValueError, match=r"short_categories.txt: 364 labels for 365 classes"):
-        TagCaptioner("resnet18", checkpoint, short).fit()
+        TagCaptioner(_places_network(checkpoint), short).fit()
     with pytest.raises(FileNotFoundError, match="missing_categories.txt"):
-        TagCaptioner("resnet18", checkpoint, tmp_path / "missing_categories.txt").fit()
+        TagCaptioner(_places_network(checkpoint), tmp_path / "missing_categories.txt").fit()
     with pytest.raises(ValueError, match=r"resnet18_places365.pth.tar.*365-class.*labels="):
-        TagCaptioner("resnet18", checkpoint).fit()
+        TagCaptioner(_places_network(checkpoint)).fit()
 
 
 def test_scene_attributes_follow_the_categories(places, frames, tmp_path):
@@ -94,8 +103,8 @@ def test_scene_attributes_follow_the_categories(places, frames, tmp_path):
     # pooled ResNet features are non-negative: responses rank +1 > +0.5 > 0 > -1 for any frame
     np.save(matrix, np.outer([-1.0, 0.0, 1.0, 0.5], np.ones(512)).astype(np.float32))
     names.write_text("sailing/boating\nno horizon\nman-made\nnatural light\n")
-    tagger = TagCaptioner("resnet18", checkpoint, categories, top_k=2, attribute_weights=matrix,
-                          attribute_labels=names, device="cpu").fit()
+    network = _places_network(checkpoint, extra_outputs=("pooled",))
+    tagger = TagCaptioner(network, categories, top_k=2, attribute_weights=matrix, attribute_labels=names).fit()
     plain = clone(tagger).set_params(attribute_weights=None, attribute_labels=None).fit().transform(frames)
     for caption, classes in zip(tagger.transform(frames), plain):
         assert caption == classes + ", man-made, natural light"
@@ -107,22 +116,36 @@ def test_scene_attributes_follow_the_categories(places, frames, tmp_path):
         clone(tagger).fit()
     with pytest.raises(ValueError, match="attribute_weights and attribute_labels"):
         clone(tagger).set_params(attribute_labels=None).fit()
+    with pytest.raises(ValueError, match=r"not \['pooled'\]: give it extra_outputs=\('pooled',\)"):
+        clone(tagger).set_params(featurizer__extra_outputs=()).fit()
 
 
 def test_repeat_and_floor_shape_the_caption(places, frames):
     checkpoint, categories = places
-    tagger = TagCaptioner("resnet18", checkpoint, categories, top_k=4, device="cpu")  # refits keep the network
+    tagger = TagCaptioner(_places_network(checkpoint), categories, top_k=4)
     plain = tagger.fit().transform(frames)[0].split(", ")
+    network = tagger.featurizer_.network_
     ranked = tagger.set_params(repeat="rank").fit().transform(frames)[0].split(", ")
     assert ranked == [w for w, n in zip(plain, [4, 3, 2, 1]) for _ in range(n)]
     weighted = tagger.set_params(repeat="probability").fit().transform(frames)[0].split(", ")
     assert weighted[:4] == [plain[0]] * 4 and set(weighted) == set(plain)
     assert list(tagger.set_params(min_probability=0.5).fit().transform(frames)) == ["", "", ""]
+    assert tagger.featurizer_.network_ is network  # refits keep the network
+    assert tagger.set_params(featurizer__batch_size=2).fit().featurizer_.network_ is network
+    assert tagger.featurizer is not tagger.featurizer_ and tagger.featurizer.batch_size == 2
+
+
+def test_the_default_network_is_an_imagenet_resnet50():
+    tagger = TagCaptioner().fit()
+    featurizer = tagger.featurizer_
+    assert (featurizer.backbone, featurizer.weights, featurizer.outputs_) == ("resnet50", "DEFAULT", ["logits"])
+    assert len(tagger.labels_) == 1000 and tagger.labels_[285] == "egyptian cat"
+    assert tagger.get_params()["featurizer"] is None  # the default is made in fit
 
 
 def test_imagenet_names_with_random_weights(frames):
     with pytest.warns(UserWarning, match="random weights"):
-        tagger = TagCaptioner("resnet18", weights=None, top_k=5, random_state=0, device="cpu").fit()
+        tagger = TagCaptioner(_random_network(), top_k=5).fit()
     assert len(tagger.labels_) == 1000 and tagger.labels_[285] == "egyptian cat"
     captions = tagger.transform(frames[:1])
     assert all(word in tagger.labels_ for word in captions[0].split(", "))
@@ -136,11 +159,13 @@ def test_imagenet_names_with_random_weights(frames):
 )
 def test_bad_parameters_are_named(params, name):
     with pytest.raises(ValueError, match=f"'{name}' parameter of TagCaptioner"):
-        TagCaptioner("resnet18", weights=None, **params).fit()
+        TagCaptioner(_random_network(), **params).fit()
     with pytest.raises(ValueError, match="top_kk"):
         TagCaptioner().set_params(top_kk=3)
+    with pytest.raises(ValueError, match="'featurizer' parameter of TagCaptioner"):
+        TagCaptioner("resnet18").fit()  # a backbone is named by the featurizer
     with pytest.raises(ValueError, match="no classifier"):
-        TagCaptioner("resmem", weights=None).fit()
+        TagCaptioner(CNNFeaturizer("resmem", weights=None, layer="logits")).fit()
 
 
 @pytest.fixture(scope="module")
@@ -165,20 +190,19 @@ def _forward_counter(tagger):
 
 
 def test_tags_are_stable_and_cached_per_clip(clips, tmp_path):
-    params = dict(weights=None, random_state=0, top_k=5, sampler=FrameSampler(n_frames=2, size=64),
-                  cache_dir=tmp_path / "tags", n_workers=0, device="cpu")
+    params = dict(sampler=FrameSampler(n_frames=2, size=64), cache_dir=tmp_path / "tags", n_workers=0)
     with pytest.warns(UserWarning, match="random weights"):
-        first = TagCaptioner("resnet18", **params).fit()
+        first = TagCaptioner(_random_network(**params), top_k=5).fit()
     calls = _forward_counter(first)
     captions = first.transform(clips)
     assert sum(calls) == 2 * len(clips)  # every frame went through the network once
     with pytest.warns(UserWarning, match="random weights"):
-        second = TagCaptioner("resnet18", **params).fit()
+        second = TagCaptioner(_random_network(**params), top_k=5).fit()
     calls = _forward_counter(second)
     np.testing.assert_array_equal(second.transform(clips), captions)
     assert calls == []  # all clips came from the cache
     with pytest.warns(UserWarning, match="random weights"):
-        fresh = TagCaptioner("resnet18", **{**params, "cache_dir": None}).fit()
+        fresh = TagCaptioner(_random_network(**{**params, "cache_dir": None}), top_k=5).fit()
     np.testing.assert_array_equal(fresh.transform(clips), captions)
 
 
@@ -187,7 +211,7 @@ def test_a_clip_that_fails_is_captioned_empty_and_reported_with_its_error(clips,
     broken.write_bytes(b"\x1a\x45\xdf\xa3" + b"garbage" * 100)
     sampler = FrameSampler(n_frames=2, size=64, on_error="warn")
     with pytest.warns(UserWarning, match="random weights"):
-        tagger = TagCaptioner("resnet18", weights=None, random_state=0, sampler=sampler, n_workers=0, device="cpu").fit()
+        tagger = TagCaptioner(_random_network(sampler=sampler, n_workers=0)).fit()
     with pytest.warns(UserWarning, match="broken.webm"):
         captions = tagger.transform([clips[0], str(broken)])
     assert captions[0] and captions[1] == ""
@@ -197,8 +221,6 @@ def test_a_clip_that_fails_is_captioned_empty_and_reported_with_its_error(clips,
 
 
 def test_tags_reuse_the_class_scores_of_a_featurizer_and_its_store(clips, tmp_path, monkeypatch):
-    from skmem import CNNFeaturizer
-
     settings = dict(weights=None, random_state=0, sampler=FrameSampler(n_frames=2, size=64), n_workers=0, device="cpu")
     with pytest.warns(UserWarning, match="random weights"):
         featurizer = CNNFeaturizer("resnet18", extra_outputs=("logits",), cache_dir=tmp_path, **settings).fit()
@@ -207,27 +229,28 @@ def test_tags_reuse_the_class_scores_of_a_featurizer_and_its_store(clips, tmp_pa
     decode = FrameSampler.decode
     monkeypatch.setattr(FrameSampler, "decode", lambda self, path: decoded.append(path) or decode(self, path))
     with pytest.warns(UserWarning, match="random weights"):
-        tagger = TagCaptioner(top_k=5, featurizer=featurizer).fit()
+        tagger = TagCaptioner(featurizer, top_k=5).fit()
     calls = _forward_counter(tagger)
     captions = tagger.transform(clips)
     assert decoded == [] and calls == []  # tagged from the featurizer's store
     with pytest.warns(UserWarning, match="random weights"):
-        own = TagCaptioner("resnet18", top_k=5, **settings).fit()
+        own = TagCaptioner(CNNFeaturizer("resnet18", layer="logits", **settings), top_k=5).fit()
     np.testing.assert_array_equal(own.transform(clips), captions)
-    with pytest.warns(UserWarning, match="random weights"), pytest.raises(ValueError, match=r"not \['logits'\]"):
-        TagCaptioner(featurizer=CNNFeaturizer("resnet18", **settings)).fit()
+    with pytest.raises(ValueError, match=r"computes \['pooled'\], not \['logits'\].*extra_outputs=\('logits',\)"):
+        TagCaptioner(CNNFeaturizer("resnet18", **settings)).fit()
 
 
 def test_tag_captions_in_a_column_transformer(clips):
     frame = pd.DataFrame({"path": clips, "duration": np.arange(6.0)})
     tags = make_pipeline(
-        TagCaptioner("resnet18", weights=None, random_state=0, top_k=5, n_workers=0, device="cpu",
-                     sampler=FrameSampler(n_frames=2, size=64)),
+        TagCaptioner(_random_network(n_workers=0, sampler=FrameSampler(n_frames=2, size=64)), top_k=5),
         CaptionVectorizer(min_df=1),
     )
     model = make_pipeline(ColumnTransformer([("tags", tags, "path"), ("duration", "passthrough", ["duration"])]),
                           Ridge())
-    assert model.get_params()["columntransformer__tags__tagcaptioner__top_k"] == 5
+    params = model.get_params()
+    assert params["columntransformer__tags__tagcaptioner__top_k"] == 5
+    assert params["columntransformer__tags__tagcaptioner__featurizer__backbone"] == "resnet18"
     with pytest.warns(UserWarning, match="random weights"):
         model.fit(frame, np.linspace(0, 1, 6))
     words = model[0].named_transformers_["tags"][-1].vocabulary_
@@ -241,7 +264,7 @@ def test_real_weights_tag_a_cat_as_a_cat():
     from skimage.data import chelsea
 
     cats = {"tabby", "tiger cat", "persian cat", "siamese cat", "egyptian cat"}
-    tagger = TagCaptioner("resmem_resnet152", top_k=3, device="cpu").fit()
+    tagger = TagCaptioner(CNNFeaturizer("resmem_resnet152", layer="logits", device="cpu"), top_k=3).fit()
     image = chelsea()[None]
     captions = tagger.transform(image)
     assert cats & set(captions[0].split(", ")), captions

@@ -21,7 +21,7 @@ from sklearn.model_selection import KFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skmem import FrameSampler, TemporalPooling, spearman_score
+from skmem import CNNFeaturizer, FrameSampler, TemporalPooling, spearman_score
 from skmem.datasets import make_memorability_videos
 from skmem.text import CaptionVectorizer, TagCaptioner
 
@@ -36,21 +36,22 @@ photos = np.stack(
         for image in (data.chelsea(), data.coffee(), data.astronaut(), data.rocket())
     ]
 )
-photo_tags = TagCaptioner("resmem_resnet152", top_k=3).fit_transform(photos)
+# The captioner reads the class scores (``layer="logits"``) of a
+# :class:`~skmem.CNNFeaturizer`, which says which network runs and how.
+photo_tags = TagCaptioner(CNNFeaturizer("resmem_resnet152", layer="logits"), top_k=3).fit_transform(photos)
 for caption in photo_tags:
     print("photo:", caption)
 
 # %%
 # Generated clips
 # ---------------
-# With a ``sampler`` the captioner takes clip paths. Its ``cache_dir`` keeps
-# each clip's class scores, so a clip goes through the network once, however
-# many fits and folds read it afterwards.
+# With a ``sampler`` the featurizer, and so the captioner, takes clip paths.
+# Its ``cache_dir`` keeps each clip's class scores, so a clip goes through the
+# network once, however many fits and folds read it afterwards.
 paths, y = make_memorability_videos(24, tempfile.mkdtemp(), n_seconds=2, size=(96, 96), fps=8, random_state=0)
 sampler = FrameSampler(n_frames=2, size=96)
-tagger = TagCaptioner(
-    "resmem_resnet152", top_k=5, sampler=sampler, cache_dir=tempfile.mkdtemp(), n_workers=0
-).fit()
+network = CNNFeaturizer("resmem_resnet152", layer="logits", sampler=sampler, cache_dir=tempfile.mkdtemp(), n_workers=0)
+tagger = TagCaptioner(network, top_k=5).fit()
 clip_tags = tagger.transform(paths)
 for path, caption in zip(paths[:4], clip_tags):
     print(f"{path.rsplit('/', 1)[-1]}: {caption}")

@@ -123,7 +123,7 @@ def tag_captioner(featurizer, labels=None):
     """A fitted :class:`skmem.text.TagCaptioner` reading the class scores of ``featurizer`` (and its store)."""
     from skmem.text import TagCaptioner
 
-    return TagCaptioner(labels=labels, featurizer=featurizer).fit()
+    return TagCaptioner(featurizer, labels).fit()
 
 
 def write_tags(captioner, paths, out):

@@ -17,8 +17,8 @@ with :class:`sklearn.compose.ColumnTransformer`::
 
 Clips without captions get one from :class:`TagCaptioner` (the labels a
 classification network sees in them), e.g.
-``make_pipeline(TagCaptioner(sampler=FrameSampler()), CaptionVectorizer())``
-on a ``path`` column.
+``make_pipeline(TagCaptioner(CNNFeaturizer(layer="logits",
+sampler=FrameSampler())), CaptionVectorizer())`` on a ``path`` column.
 """
 
 from skmem.features.text.captions import caption_text

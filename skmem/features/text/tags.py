@@ -19,6 +19,7 @@ from sklearn.utils.validation import check_is_fitted
 from skmem._params import HasMethods, Interval, StrOptions
 from skmem.features.backbones import get_backbone
 from skmem.features.cnn import CNNFeaturizer
+from skmem.features.store import output_name
 from skmem.video import as_paths
 
 __all__ = ["TagCaptioner", "read_labels"]
@@ -77,16 +78,17 @@ def _check_count(labels, expected, path, what):
 class TagCaptioner(TransformerMixin, BaseEstimator):
     """Caption each clip with the labels a classification network sees in it.
 
-    Every frame goes through the backbone (a
-    :class:`~skmem.features.cnn.CNNFeaturizer` with ``layer="logits"``, so
-    sampling, streaming and the per-clip store work the same), or the class
-    scores of a given ``featurizer`` are reused (one decode and one forward
-    pass give its features and the tags); its class probabilities are averaged over
-    the clip's frames and the ``top_k`` most probable labels, in order, become
-    the caption (``"egyptian cat, tabby, tiger cat"``). Averaging
-    probabilities rather than counting per-frame votes keeps how confident the
-    network is (a label that is second everywhere still ranks high) and stays
-    stable with few frames, where votes tie or flip on one frame.
+    A :class:`~skmem.features.cnn.CNNFeaturizer` gives the class scores of
+    every frame (its ``"logits"`` output), with its own sampler, store and
+    device: a clip already in its store is tagged without decoding, and one
+    featurizer computing both its features and ``"logits"`` gives the
+    features and the tags from one pass. The class probabilities are
+    averaged over the clip's frames and the ``top_k`` most probable labels,
+    in order, become the caption (``"egyptian cat, tabby, tiger cat"``).
+    Averaging probabilities rather than counting per-frame votes keeps how
+    confident the network is (a label that is second everywhere still ranks
+    high) and stays stable with few frames, where votes tie or flip on one
+    frame.
 
     This follows the caption-less half of a MediaEval 2018 system: the ten
     most relevant Places365 scene categories and scene attributes of a clip
@@ -94,13 +96,16 @@ class TagCaptioner(TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    backbone : str, default="resnet50"
-        A classification backbone of :class:`CNNFeaturizer` (not ``"resmem"``).
-    weights : str, path-like or None, default="DEFAULT"
-        As in :class:`CNNFeaturizer`: torchvision weights (ImageNet labels
-        come with them, offline), ``"DEFAULT"`` for ``resmem_resnet152``
-        (ImageNet), a checkpoint (needs ``labels``) or None (random weights;
-        ImageNet names unless ``labels`` is given).
+    featurizer : CNNFeaturizer or None, default=None
+        The network and how it is fed (backbone, weights, sampler, store,
+        device, ...). It must compute ``"logits"`` (as its ``layer`` or in
+        ``extra_outputs``) and, with attributes, ``"pooled"``; its backbone
+        must have a classifier (not ``"resmem"``). Torchvision weights bring
+        their ImageNet labels (offline); a checkpoint needs ``labels``. A
+        clone is fitted. None: ``CNNFeaturizer("resnet50",
+        layer="logits")`` (torchvision's ImageNet weights, ``"DEFAULT"``;
+        frames in, no store), with ``extra_outputs=("pooled",)`` when
+        ``attribute_weights`` is given.
     labels : str, path-like or None, default=None
         Label file, one class per line: a name, or Places365's
         ``/a/airfield 0`` (``categories_places365.txt``). Needed for a
@@ -121,75 +126,45 @@ class TagCaptioner(TransformerMixin, BaseEstimator):
         labels.
     attribute_labels : str, path-like or None, default=None
         Attribute names, one per line (``labels_sunattribute.txt``).
-    sampler : FrameSampler or None, default=None
-        When given, ``transform`` takes clip paths.
-    cache_dir : str, path-like or None, default=None
-        Per-clip store of the class scores (needs ``sampler``; see
-        :mod:`skmem.features.store`): a clip already there is tagged without
-        building the network. With attributes, the pooled features are
-        stored in the same entries.
-    featurizer : CNNFeaturizer or None, default=None
-        Take the class scores (its ``"logits"`` output: ``layer`` or
-        ``extra_outputs``) and, with attributes, the pooled features
-        (``"pooled"``) from a clone of this featurizer, with its sampler and
-        store, instead of a featurizer of its own: a clip it has stored is
-        tagged from its store, without decoding. ``backbone``, ``weights``,
-        ``sampler``, ``cache_dir``, ``batch_size``, ``device``,
-        ``n_workers`` and ``random_state`` are then its own, and the ones
-        given here are ignored.
-    batch_size : int or "auto", default="auto"
-    device : str, default="auto"
-    n_workers : int or "auto", default="auto"
-        Decoding threads (see :class:`CNNFeaturizer`).
-    random_state : int or None, default=None
-        Seed of the random initialisation when ``weights=None``.
-    verbose : int, default=0
 
     Attributes
     ----------
     featurizer_ : CNNFeaturizer
-        The fitted featurizer of the class scores (``"logits"``) and, with
-        attributes, of the pooled features (``"pooled"``), from one pass.
+        The fitted clone of ``featurizer``. A refit reuses it, so the
+        network it has built is kept while backbone, weights and outputs
+        stay the same.
     attribute_matrix_ : ndarray of shape (n_attributes, D) or None
     labels_ : list of str
         Class names, as words.
     attribute_labels_ : list of str or None
     report_ : ClipReport
-        With a ``sampler``: what the last ``transform`` of clip paths met
-        (the featurizer's :class:`~skmem.video.ClipReport`; clips that could
-        not be decoded are captioned ``""``). The only attribute
-        ``transform`` sets.
+        When the featurizer has a ``sampler``: what the last ``transform``
+        of clip paths met (the featurizer's :class:`~skmem.video.ClipReport`;
+        clips that could not be decoded are captioned ``""``). The only
+        attribute ``transform`` sets.
 
     Examples
     --------
     >>> from skimage.data import chelsea  # doctest: +SKIP
-    >>> TagCaptioner("resmem_resnet152", top_k=3).fit_transform(chelsea()[None])  # doctest: +SKIP
+    >>> from skmem import CNNFeaturizer  # doctest: +SKIP
+    >>> network = CNNFeaturizer("resmem_resnet152", layer="logits")  # doctest: +SKIP
+    >>> TagCaptioner(network, top_k=3).fit_transform(chelsea()[None])  # doctest: +SKIP
     array(['egyptian cat, lynx, tiger cat'], dtype=object)
     """
 
     _parameter_constraints = {
-        "backbone": [str],
-        "weights": [str, os.PathLike, None],
+        "featurizer": [HasMethods(["transform_outputs", "fit", "get_params"]), None],
         "labels": [str, os.PathLike, None],
         "top_k": [Interval(numbers.Integral, 1, None, closed="left")],
         "min_probability": [Interval(numbers.Real, 0, 1, closed="both")],
         "repeat": [StrOptions({"none", "rank", "probability"})],
         "attribute_weights": [str, os.PathLike, None],
         "attribute_labels": [str, os.PathLike, None],
-        "sampler": [HasMethods(["sample_clip"]), None],
-        "cache_dir": [str, os.PathLike, None],
-        "featurizer": [HasMethods(["transform_outputs", "fit"]), None],
-        "batch_size": [Interval(numbers.Integral, 1, None, closed="left"), StrOptions({"auto"})],
-        "device": [str],
-        "n_workers": [Interval(numbers.Integral, 0, None, closed="left"), StrOptions({"auto"})],
-        "random_state": [Interval(numbers.Integral, 0, None, closed="left"), None],
-        "verbose": ["verbose"],
     }
 
     def __init__(
         self,
-        backbone="resnet50",
-        weights="DEFAULT",
+        featurizer=None,
         labels=None,
         *,
         top_k=10,
@@ -197,72 +172,52 @@ class TagCaptioner(TransformerMixin, BaseEstimator):
         repeat="none",
         attribute_weights=None,
         attribute_labels=None,
-        sampler=None,
-        cache_dir=None,
-        featurizer=None,
-        batch_size="auto",
-        device="auto",
-        n_workers="auto",
-        random_state=None,
-        verbose=0,
     ):
-        self.backbone = backbone
-        self.weights = weights
+        self.featurizer = featurizer
         self.labels = labels
         self.top_k = top_k
         self.min_probability = min_probability
         self.repeat = repeat
         self.attribute_weights = attribute_weights
         self.attribute_labels = attribute_labels
-        self.sampler = sampler
-        self.cache_dir = cache_dir
-        self.featurizer = featurizer
-        self.batch_size = batch_size
-        self.device = device
-        self.n_workers = n_workers
-        self.random_state = random_state
-        self.verbose = verbose
 
-    def _featurizer(self, fitted):
-        """The fitted featurizer of the class scores (and pooled features, with attributes)."""
-        outputs = ["logits"] + (["pooled"] if self.attribute_weights is not None else [])
+    def _outputs(self):
+        """The featurizer outputs read: ``"logits"``, and ``"pooled"`` with attributes."""
+        return ["logits"] + (["pooled"] if self.attribute_weights is not None else [])
+
+    def _template(self):
+        """``featurizer``, or the default one."""
         if self.featurizer is not None:
-            featurizer = clone(self.featurizer).fit()
-            missing = [name for name in outputs if name not in featurizer.outputs_]
-            if missing:
-                raise ValueError(
-                    f"featurizer computes {featurizer.outputs_}, not {missing}: give it "
-                    f"extra_outputs={tuple(featurizer.extra_outputs) + tuple(missing)!r}"
-                )
-            return featurizer
-        params = dict(
-            backbone=self.backbone,
-            weights=self.weights,
-            layer="logits",
-            extra_outputs=tuple(outputs[1:]),
-            batch_size=self.batch_size,
-            device=self.device,
-            sampler=self.sampler,
-            cache_dir=self.cache_dir,
-            n_workers=self.n_workers,
-            random_state=self.random_state,
-            verbose=self.verbose,
-        )
-        featurizer = CNNFeaturizer(**params) if fitted is None else fitted.set_params(**params)
+            return self.featurizer
+        return CNNFeaturizer("resnet50", layer="logits", extra_outputs=tuple(self._outputs()[1:]))
+
+    def _featurizer(self, template, fitted):
+        """A fitted clone of ``template``; ``fitted`` (the last fit's) is reused, keeping its network."""
+        computed = list(dict.fromkeys([output_name(template.layer), *template.extra_outputs]))
+        missing = [name for name in self._outputs() if name not in computed]
+        if missing:
+            raise ValueError(
+                f"featurizer computes {computed}, not {missing}: give it "
+                f"extra_outputs={tuple(template.extra_outputs) + tuple(missing)!r}"
+            )
+        featurizer = clone(template)
+        if type(fitted) is type(featurizer):
+            # same class: a refit keeps the network it built while backbone, weights and outputs match
+            featurizer = fitted.set_params(**featurizer.get_params(deep=False))
         return featurizer.fit()
 
     def fit(self, X=None, y=None):
         """Check the settings and read the labels; no weights are read, nothing is learned."""
         self._validate_params()
-        backbone = self.backbone if self.featurizer is None else self.featurizer.backbone
-        if get_backbone(backbone).head is None:
+        template = self._template()
+        if get_backbone(template.backbone).head is None:
             raise ValueError(
-                f"backbone={backbone!r} has no classifier to take labels from; "
+                f"backbone={template.backbone!r} has no classifier to take labels from; "
                 "use an ImageNet backbone or a Places365 checkpoint"
             )
         if (self.attribute_weights is None) != (self.attribute_labels is None):
             raise ValueError("attribute_weights and attribute_labels go together: give both or neither")
-        featurizer = self._featurizer(getattr(self, "featurizer_", None))
+        featurizer = self._featurizer(template, getattr(self, "featurizer_", None))
         n_classes = featurizer.n_classes_
         if self.labels is not None:
             path = os.path.abspath(self.labels)
@@ -277,7 +232,7 @@ class TagCaptioner(TransformerMixin, BaseEstimator):
             labels = _check_count([label_words(n) for n in names], n_classes, "ImageNet categories", "classes")
         self.attribute_matrix_ = self.attribute_labels_ = None
         if self.attribute_weights is not None:
-            self.attribute_matrix_ = self._read_attribute_matrix(featurizer.output_shapes_["pooled"][-1])
+            self.attribute_matrix_ = self._read_attribute_matrix(featurizer)
             path = os.path.abspath(self.attribute_labels)
             self.attribute_labels_ = _check_count(
                 read_labels(path), len(self.attribute_matrix_), path, "attribute weight rows"
@@ -285,7 +240,8 @@ class TagCaptioner(TransformerMixin, BaseEstimator):
         self.featurizer_, self.labels_ = featurizer, labels
         return self
 
-    def _read_attribute_matrix(self, n_features):
+    def _read_attribute_matrix(self, featurizer):
+        n_features = featurizer.output_shapes_["pooled"][-1]
         path = os.path.abspath(self.attribute_weights)
         if not os.path.isfile(path):
             raise FileNotFoundError(f"attribute weights file not found: {path}")
@@ -296,7 +252,7 @@ class TagCaptioner(TransformerMixin, BaseEstimator):
         if matrix.ndim != 2 or matrix.shape[1] != n_features:
             raise ValueError(
                 f"{path}: attribute weights of shape {matrix.shape}; expected (n_attributes, {n_features}) "
-                f"for {self.backbone}'s pooled features"
+                f"for {featurizer.backbone}'s pooled features"
             )
         return matrix.astype(np.float32)
 
@@ -320,8 +276,8 @@ class TagCaptioner(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : ndarray of shape (n, T, H, W, 3) or (n, H, W, 3), uint8; or clip paths
-            Frames or images; with a ``sampler``, paths (a list, or a
-            DataFrame with a ``path`` column).
+            Frames or images; paths (a list, or a DataFrame with a ``path``
+            column) when the featurizer has a ``sampler``.
 
         Returns
         -------
