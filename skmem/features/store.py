@@ -82,6 +82,7 @@ from urllib.parse import quote
 import numpy as np
 
 from skmem._processes import process_alive
+from skmem.features._clip_identity import CACHE_KEYS, _clip_key, clip_identity
 
 __all__ = [
     "BUSY_TIMEOUT",
@@ -109,8 +110,6 @@ INDEX_FILE = "index.sqlite"
 STALE_TEMPORARY_SECONDS = 24 * 3600
 #: Seconds a writer waits for another writer's lock on the index.
 BUSY_TIMEOUT = 120
-#: Accepted ``cache_key`` values.
-CACHE_KEYS = ("stat", "content")
 
 _LEGACY_CONFIG_FILE = "skmem-cache.json"
 _LEGACY_ENTRY = re.compile(r".+__[0-9a-f]{16}\.npy")
@@ -118,7 +117,6 @@ _ENTRIES = "entries"
 _TEMPORARIES = "tmp"
 _TEMPORARY_PREFIX = ".tmp-"
 _OUTPUT_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*")
-_CHUNK = 2**20
 _READ_ONLY_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS}
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
@@ -197,35 +195,6 @@ def read_config(directory):
     return config
 
 
-def _content_digest(path, size):
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for offset in sorted({0, max(0, size // 2 - _CHUNK // 2), max(0, size - _CHUNK)}):
-            fh.seek(offset)
-            digest.update(fh.read(_CHUNK))
-    return digest.hexdigest()
-
-
-def clip_identity(clip_path, cache_key="stat"):
-    """``(key, identity)`` of a clip file: what its entry is found by and made from.
-
-    ``"stat"``: the key is the resolved real path (symlinks followed); the
-    identity adds size, modification and status-change times (ns), device
-    and inode. ``"content"``: key and identity are the size and a SHA-256 of
-    the first, middle and last MiB. A missing clip has the identity None
-    (it never hits).
-    """
-    real = os.path.realpath(os.fspath(clip_path))
-    try:
-        stat = os.stat(real)
-        if cache_key == "stat":
-            return real, [real, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_dev, stat.st_ino]
-        content = _content_digest(real, stat.st_size)
-    except OSError:
-        return real, None
-    return f"content:{stat.st_size}:{content}", ["content", stat.st_size, content]
-
-
 @dataclass(frozen=True)
 class Entry:
     """One clip's row of the index: its canonical id, real path, files and outputs."""
@@ -240,13 +209,6 @@ class Entry:
     def file(self, output):
         """The ``.npy`` file of ``output``."""
         return _entry_file(self.directory, self.digest, output)
-
-
-def _clip_key(item, row=0):
-    """The canonical clip id (imported here: the precomputed package imports this module)."""
-    from skmem.features.precomputed.ids import clip_key
-
-    return clip_key(item, row)
 
 
 def _entry_file(directory, digest, output):
