@@ -180,7 +180,7 @@ def skmem_estimators():
             "descriptor_ids",
         ),
         ("CaptionVectorizer", text.CaptionVectorizer(), "captions"),
-        ("TagCaptioner", text.TagCaptioner(**cnn, top_k=3), "frames"),
+        ("TagCaptioner", text.TagCaptioner(CNNFeaturizer(**cnn, layer="logits"), top_k=3), "frames"),
         ("LSTMRegressor", LSTMRegressor(hidden_size=8, max_epochs=12, lr=3e-2, valid_size=0.2, **deep), "sequences"),
         *[
             (f"AMNetRegressor-{kind}", AMNetRegressor(hidden_size=8, head_size=8, n_steps=2, max_epochs=2, **deep), kind)
