@@ -34,6 +34,7 @@ __all__ = [
     "TRUSTED_TYPES",
     "atomic_path",
     "check_writable",
+    "FeatureConfigError",
     "config_difference",
     "load_model",
     "overlap",
@@ -118,8 +119,6 @@ class ModelBundle:
             When only one side records a configuration, a warning says that
             it cannot be checked.
         """
-        from skmem.features.store import FeatureConfigError
-
         if self.feature_config is None or config is None:
             if self.feature_config is not config:
                 side = "the model" if self.feature_config is None else source
@@ -131,6 +130,10 @@ class ModelBundle:
                 f"{source} were made with another feature configuration than the model's training features: "
                 f"{difference} (model vs {source})"
             )
+
+
+class FeatureConfigError(ValueError):
+    """Features of another configuration than expected (a feature folder, a model's training features), or of an older format."""
 
 
 def config_difference(expected, actual):

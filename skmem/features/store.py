@@ -83,6 +83,7 @@ import numpy as np
 
 from skmem._processes import process_alive
 from skmem.features._clip_identity import CACHE_KEYS, _clip_key, clip_identity
+from skmem.persistence import FeatureConfigError
 
 __all__ = [
     "BUSY_TIMEOUT",
@@ -129,10 +130,6 @@ CREATE TABLE IF NOT EXISTS entries (
 );
 CREATE INDEX IF NOT EXISTS entries_by_clip_id ON entries (clip_id);
 """
-
-
-class FeatureConfigError(ValueError):
-    """A feature folder holds features of another configuration (or of an older format)."""
 
 
 def output_name(layer):
