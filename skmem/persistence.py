@@ -9,8 +9,11 @@ temporaries of killed saves are removed by the next save of that file.
 
 Model files are inert: :func:`save_model` writes the :mod:`skops.io` format,
 which :func:`load_model` reads without running code from the file. It builds
-only the types of :data:`TRUSTED_TYPES` (skmem's, scikit-learn's, numpy's and
-what the bundled models need) and refuses a file naming any other. The
+only trusted types: those :mod:`skops.io` trusts (scikit-learn's, numpy's),
+the estimator and network classes of skmem's model and feature packages
+(found by rule, so a new estimator needs no entry), and the few functions
+and helper types of :data:`TRUSTED_TYPES`; it refuses a file naming any
+other. The
 weights of deep models are stored as plain arrays and put back into a network
 that skmem builds itself. Files written with :func:`joblib.dump` (pickles,
 which run code when loaded) are read only with ``trusted=True``.
@@ -32,6 +35,7 @@ __all__ = [
     "ModelBundle",
     "ModelFileError",
     "TRUSTED_TYPES",
+    "is_trusted",
     "atomic_path",
     "check_writable",
     "FeatureConfigError",
@@ -42,37 +46,58 @@ __all__ = [
 ]
 
 #: Types a model file may name besides scikit-learn's and numpy's (which
-#: :mod:`skops.io` trusts itself): those of skmem's models and pipelines.
+#: :mod:`skops.io` trusts itself) and skmem's estimator and network classes
+#: (see :func:`is_trusted`): functions and helper types the models hold.
 TRUSTED_TYPES = (
     "builtins.print",
     "functools.partial",
     "sklearn.utils._bunch.Bunch",
     "skmem._networks.StoredNetwork",
-    "skmem.features.pooling.TemporalPooling",
     "skmem.models._base._valid_spearman",
-    "skmem.models._fitfree.SharedStep",
-    "skmem.models.amnet.AMNetRegressor",
-    "skmem.models.amnet.AttentionNet",
-    "skmem.models.fusion.RankFusionRegressor",
     "skmem.models.fusion._RankMap",
-    "skmem.models.lstm.LSTMRegressor",
-    "skmem.models.modules.AMNet",
-    "skmem.models.modules.PairScorer",
-    "skmem.models.modules.SequenceRegressor",
-    "skmem.models.pairwise.PairNet",
-    "skmem.models.pairwise.PairwiseRanker",
-    "skmem.models.targets.AuxiliaryTargetRegressor",
     "skmem.persistence.ModelBundle",
     "skmem.pipelines.mean_over_locations",
     "skmem.pipelines.per_block",
     "skmem.pipelines.signed_sqrt",
-    "skmem.features.text.vectorizer.CaptionVectorizer",
     "torch.nn.modules.loss.BCEWithLogitsLoss",
     "torch.nn.modules.loss.MSELoss",
     "torch.optim.adam.Adam",
     "torch.optim.adamw.AdamW",
     "torch.optim.sgd.SGD",
 )
+
+
+#: Packages whose estimator (``BaseEstimator``) and network (``torch.nn.Module``) classes are trusted.
+_ESTIMATOR_PACKAGES = ("skmem.models.", "skmem.features.", "skmem.video.")
+
+
+def is_trusted(name):
+    """Whether a model file may name the type ``name`` (``"module.qualname"``).
+
+    True for :data:`TRUSTED_TYPES` and for the ``BaseEstimator`` and
+    ``torch.nn.Module`` subclasses defined in skmem's model, feature and
+    video packages: loading one sets its attributes, as loading any
+    estimator does. Only those packages are imported to check a name.
+    """
+    if name in TRUSTED_TYPES:
+        return True
+    module, _, attribute = name.rpartition(".")
+    if not module.startswith(_ESTIMATOR_PACKAGES) or "__" in module:
+        return False
+    import importlib
+
+    import torch
+    from sklearn.base import BaseEstimator
+
+    try:
+        found = getattr(importlib.import_module(module), attribute)
+    except (ImportError, AttributeError):
+        return False
+    return (
+        isinstance(found, type)
+        and found.__module__ == module
+        and issubclass(found, (BaseEstimator, torch.nn.Module))
+    )
 
 
 class ModelFileError(ValueError):
@@ -293,7 +318,7 @@ def save_model(path, model, *, feature_config=None, inputs=(), **metadata):
     stored = without_networks(bundle)
     with atomic_path(path) as temporary:
         skops.io.dump(stored, temporary)
-        untrusted = [t for t in skops.io.get_untrusted_types(file=temporary) if t not in TRUSTED_TYPES]
+        untrusted = [t for t in skops.io.get_untrusted_types(file=temporary) if not is_trusted(t)]
     if untrusted:
         warnings.warn(
             f"{os.fspath(path)} names types skmem does not trust ({', '.join(untrusted)}): "
@@ -310,9 +335,9 @@ def load_model(path, *, trusted=False):
     ----------
     path : str or path-like
     trusted : bool, default=False
-        False reads the :mod:`skops.io` format only, building the types of
-        :data:`TRUSTED_TYPES` and those skops trusts (no code from the file
-        runs). True also builds any other type the file names, and reads
+        False reads the :mod:`skops.io` format only, building trusted
+        types only (:func:`is_trusted`, and those skops trusts; no code from
+        the file runs). True also builds any other type the file names, and reads
         joblib pickles (of skmem before 0.9): only for files you trust, as
         loading them can run any code.
 
@@ -337,13 +362,14 @@ def load_model(path, *, trusted=False):
         bundle = _load_pickle(path)
     else:
         try:
-            untrusted = [t for t in skops.io.get_untrusted_types(file=path) if t not in TRUSTED_TYPES]
+            named = skops.io.get_untrusted_types(file=path)
+            untrusted = [t for t in named if not is_trusted(t)]
             if untrusted and not trusted:
                 raise ModelFileError(
                     f"{path}: names types skmem does not trust: {', '.join(untrusted)}; "
                     "load it with trusted=True (skmem predict --trusted) only if you trust its author"
                 )
-            bundle = skops.io.load(path, trusted=[*TRUSTED_TYPES, *untrusted])
+            bundle = skops.io.load(path, trusted=named)
         except ModelFileError:
             raise
         except Exception as exc:  # a damaged or foreign archive raises many kinds of errors

@@ -2,6 +2,7 @@
 
 import os
 import sys
+import warnings
 
 import joblib
 import numpy as np
@@ -12,6 +13,7 @@ from sklearn.linear_model import Ridge
 
 from skmem.features.store import FeatureConfigError
 from skmem.persistence import ModelBundle, ModelFileError, atomic_path, check_writable, load_model, save_model
+from skmem.pipelines import PRESETS
 
 CONFIG = {"backbone": "resnet18", "weights": "random:0", "layer": None, "sampler": {"n_frames": 2, "size": 224}}
 
@@ -145,31 +147,51 @@ def test_a_skops_file_naming_an_untrusted_function_is_refused(fitted, tmp_path):
     assert load_model(tmp_path / "m.skops", trusted=True).model.steps[0][1].func is os.system
 
 
-@pytest.mark.parametrize("name", ["lstm", "amnet", "pairwise", "lstm-spatial", "multimodal"])
-def test_every_command_line_model_loads_without_trusting_the_file(name, tmp_path):
+@pytest.mark.parametrize("name", [*PRESETS, "lstm-spatial", "ridge-long_term"])
+def test_every_preset_loads_without_trusting_the_file(name, tmp_path):
     import pandas as pd
 
-    from skmem import pipelines
+    from skmem.pipelines import InputDescription, describe_input, make_model
 
     rng = np.random.default_rng(0)
     y = rng.uniform(size=12)
     X = rng.normal(size=(12, 2, 3, 4) if name in ("amnet", "lstm-spatial") else (12, 2, 4)).astype(np.float32)
+    params = {}
     if name == "multimodal":
         X = pd.DataFrame(X.mean(axis=1), columns=[f"visual_{i}" for i in range(4)])
         X.insert(0, "caption", ["a dog runs", "a cat sits", "rain"] * 4)
-        model = pipelines.memorability_pipeline("caption", {"visual": list(X.columns[1:])}, embeddings=False, random_state=0)
+        description = describe_input(X, text="caption", features={"visual": list(X.columns[1:])})
+        model = make_model(name, description, embeddings=False)
+    elif name.endswith("long_term"):
+        model = make_model("ridge", InputDescription(rank=3, auxiliary="short_term"))
+        params = {"auxiliary": rng.uniform(size=12)}
     else:
-        model = pipelines.make_model(name.split("-")[0], X.ndim, random_state=0, device="cpu")
+        model = make_model(name.split("-")[0], X.ndim, random_state=0, device="cpu")
         small = {"max_epochs": 1, "hidden_size": 8, "head_size": 8}
         model.set_params(**{k: small[k.rpartition("__")[2]] for k in model.get_params() if k.rpartition("__")[2] in small})
-    model.fit(X, y)
+    model.fit(X, y, **params)
     before = dict(vars(model))
-    save_model(tmp_path / "m.skops", model)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a type skmem does not trust would warn
+        save_model(tmp_path / "m.skops", model)
     assert vars(model).keys() == before.keys() and all(vars(model)[k] is v for k, v in before.items())
     loaded = load_model(tmp_path / "m.skops").model
     np.testing.assert_allclose(loaded.predict(X), model.predict(X), rtol=1e-6)
     if hasattr(loaded, "history_"):
         assert len(loaded.history_) == 1
+
+
+def test_skmem_estimator_and_network_classes_are_trusted_by_rule_and_nothing_else():
+    from skmem.persistence import is_trusted
+
+    for name in ["skmem.models.lstm.LSTMRegressor", "skmem.models.modules.AMNet", "skmem.models.targets.AuxiliaryTargetRegressor",
+                 "skmem.features.pooling.TemporalPooling", "skmem.features.text.vectorizer.CaptionVectorizer",
+                 "skmem.models._fitfree.SharedStep", "skmem.pipelines.signed_sqrt"]:
+        assert is_trusted(name), name
+    for name in ["os.system", "posix.system", "skmem.cli.main", "skmem.__main__.main", "skmem.models.fusion._learn_weights",
+                 "skmem.models.lstm.np", "skmem.models.lstm.BaseEstimator", "skmem.models.nothing.Here",
+                 "skmem.persistence.save_model", "skmem.features.store.FeatureStore"]:
+        assert not is_trusted(name), name
 
 
 def test_save_model_never_replaces_an_input(fitted, tmp_path):
