@@ -19,7 +19,7 @@ from sklearn.utils.validation import check_is_fitted
 from skmem._params import HasMethods, Interval, StrOptions
 from skmem.features.backbones import get_backbone
 from skmem.features.cnn import CNNFeaturizer
-from skmem.video import as_paths
+from skmem.video import SampledFrames, as_paths
 
 __all__ = ["TagCaptioner", "read_labels"]
 
@@ -122,9 +122,12 @@ class TagCaptioner(TransformerMixin, BaseEstimator):
     attribute_labels : str, path-like or None, default=None
         Attribute names, one per line (``labels_sunattribute.txt``).
     sampler : FrameSampler or None, default=None
-        When given, ``transform`` takes clip paths.
+        When given, ``transform`` takes clip paths. Without one it also takes
+        the frames of a :class:`~skmem.FrameSampler` (e.g. after one in a
+        pipeline), streamed as with this sampler (see :class:`CNNFeaturizer`).
     cache_dir : str, path-like or None, default=None
-        Per-clip store of the class scores (needs ``sampler``; see
+        Per-clip store of the class scores (needs clips: ``sampler``, or the
+        frames of a ``FrameSampler``; see
         :mod:`skmem.features.store`): a clip already there is tagged without
         building the network. With attributes, the pooled features are
         stored in the same entries.
@@ -155,10 +158,10 @@ class TagCaptioner(TransformerMixin, BaseEstimator):
         Class names, as words.
     attribute_labels_ : list of str or None
     report_ : ClipReport
-        With a ``sampler``: what the last ``transform`` of clip paths met
-        (the featurizer's :class:`~skmem.video.ClipReport`; clips that could
-        not be decoded are captioned ``""``). The only attribute
-        ``transform`` sets.
+        With a ``sampler`` or the frames of a ``FrameSampler``: what the
+        last ``transform`` of clips met (the featurizer's
+        :class:`~skmem.video.ClipReport`; clips that could not be decoded
+        are captioned ``""``). The only attribute ``transform`` sets.
 
     Examples
     --------
@@ -319,9 +322,10 @@ class TagCaptioner(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : ndarray of shape (n, T, H, W, 3) or (n, H, W, 3), uint8; or clip paths
-            Frames or images; with a ``sampler``, paths (a list, or a
-            DataFrame with a ``path`` column).
+        X : ndarray of shape (n, T, H, W, 3) or (n, H, W, 3), uint8; SampledFrames; or clip paths
+            Frames or images; the frames of a :class:`~skmem.FrameSampler`;
+            with a ``sampler``, paths (a list, or a DataFrame with a ``path``
+            column).
 
         Returns
         -------
@@ -333,9 +337,10 @@ class TagCaptioner(TransformerMixin, BaseEstimator):
         outputs = self._per_frame(X)
         probabilities = self._probabilities(outputs["logits"])
         failed = np.zeros(len(probabilities), bool)
-        if self.featurizer_.sampler is not None:
+        if self.featurizer_.sampler is not None or isinstance(X, SampledFrames):
             self.report_ = self.featurizer_.report_
-            failed = np.isin(as_paths(X), self.report_.failed_paths)
+            paths = X.paths if isinstance(X, SampledFrames) else as_paths(X)
+            failed = np.isin(paths, self.report_.failed_paths)
         attributes = None
         if self.attribute_matrix_ is not None:
             attributes = outputs["pooled"].mean(axis=1) @ self.attribute_matrix_.T
