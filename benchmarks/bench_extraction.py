@@ -131,8 +131,8 @@ def sampling(paths, sampler, workdir):
 
 def featurizing(paths, sampler):
     n = len(paths)
-    t_decode = timed(lambda: FrameSampler(n_frames=8, n_jobs=-1).fit_transform(paths), 1)
-    frames = sampler.fit_transform(paths)
+    t_decode = timed(lambda: np.asarray(FrameSampler(n_frames=8, n_jobs=-1).fit_transform(paths)), 1)
+    frames = np.asarray(sampler.fit_transform(paths))  # the network alone, on decoded frames
     network = CNNFeaturizer("resnet50", weights=None).fit()
     network.transform(frames[:1])  # build the network once
     t_network = timed(lambda: network.transform(frames), 1)

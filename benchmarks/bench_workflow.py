@@ -30,6 +30,8 @@ import time
 import warnings
 from pathlib import Path
 
+import numpy as np
+
 from skmem import CNNFeaturizer, FrameSampler
 from skmem.cli import main
 from skmem.datasets import make_memorability_videos
@@ -56,8 +58,8 @@ def main_benchmark(n_clips, backbone, frames):
         paths, _ = make_memorability_videos(n_clips, folder / "clips", n_seconds=3, size=(180, 320), fps=12, random_state=0)
         paths = [str(p) for p in paths]
         sampler = FrameSampler(n_frames=frames, n_jobs=os.cpu_count())
-        sampler.transform(paths[:2])  # warm up the decoder and its workers
-        decode, decoded = timed(lambda: sampler.fit().transform(paths))
+        np.asarray(sampler.transform(paths[:2]))  # warm up the decoder and its workers
+        decode, decoded = timed(lambda: np.asarray(sampler.fit().transform(paths)))  # decoded when read
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             network = CNNFeaturizer(backbone, weights=None, random_state=0).fit()

@@ -189,9 +189,15 @@ def test_autocast_stays_close_to_float32(clips, reference):
     np.testing.assert_allclose(features, reference[:2], rtol=0.1, atol=0.05 * np.abs(reference).max())
 
 
-def test_cache_needs_a_sampler_and_extract_needs_a_cache(tmp_path, clips):
-    with pytest.raises(ValueError, match="cache_dir"):
-        CNNFeaturizer("resnet18", weights=None, cache_dir=str(tmp_path)).fit()
+def test_cache_needs_clips_and_extract_needs_a_cache(tmp_path, clips):
+    frames = np.zeros((1, 2, 32, 32, 3), np.uint8)
+    with pytest.raises(ValueError, match="cache_dir needs clips"):
+        CNNFeaturizer("resnet18", weights=None, cache_dir=str(tmp_path)).fit(frames)
+    without_sampler = featurizer(tmp_path, sampler=None)  # fine before a FrameSampler in a pipeline
+    with pytest.raises(ValueError, match="cache_dir needs clips"):
+        without_sampler.transform(frames)
+    with pytest.raises(ValueError, match="extract needs clips"):
+        without_sampler.extract(clips[:1])
     with pytest.raises(ValueError, match="cache_dir"):
         featurizer(None).extract(clips[:1])
     with pytest.raises(ValueError, match="n_workers"):

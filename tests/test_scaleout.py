@@ -80,9 +80,9 @@ def test_tune_with_several_jobs_on_dask(dask_client, data, tmp_path, storage):
 
 def test_frame_sampler_on_dask_matches(dask_client, generated_clips):
     paths = generated_clips[0][:6]
-    local = FrameSampler(n_frames=3, size=32).fit_transform(paths)
+    local = np.asarray(FrameSampler(n_frames=3, size=32).fit_transform(paths))
     with parallel_config(backend="dask"):
-        remote = FrameSampler(n_frames=3, size=32, n_jobs=2).fit_transform(paths)
+        remote = np.asarray(FrameSampler(n_frames=3, size=32, n_jobs=2).fit_transform(paths))
     np.testing.assert_array_equal(remote, local)
 
 

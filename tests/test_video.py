@@ -58,7 +58,7 @@ def can_encode(encoder):
 
 @pytest.mark.parametrize("codec", CODECS)
 def test_uniform_picks_frames_at_intended_times(timed_clips, codec):
-    frames = FrameSampler(n_frames=8, size=None).fit_transform([timed_clips[codec]])
+    frames = np.asarray(FrameSampler(n_frames=8, size=None).fit_transform([timed_clips[codec]]))
     assert frames.shape == (1, 8, 64, 80, 3) and frames.dtype == np.uint8
     times = (np.arange(8) + 0.5) * CLIP_SECONDS / 8
     np.testing.assert_allclose(frame_indices(frames[0]), np.floor(times * CLIP_FPS), atol=0.5)
@@ -97,7 +97,7 @@ def test_size_resizes_shorter_side_and_crops_centre(timed_clips):
     assert frames.shape == (1, 2, 32, 32, 3)
     stretched = FrameSampler(n_frames=2, size=(20, 50)).fit_transform([timed_clips["vp9"]])
     assert stretched.shape == (1, 2, 20, 50, 3)
-    kept = FrameSampler(n_frames=2, size=32, crop=None).fit_transform([timed_clips["vp9"]])
+    kept = np.asarray(FrameSampler(n_frames=2, size=32, crop=None).fit_transform([timed_clips["vp9"]]))
     assert kept.shape == (1, 2, 32, 40, 3)
 
 
@@ -126,7 +126,7 @@ def test_still_image_is_repeated(tmp_path):
         stream.width, stream.height, stream.pix_fmt = 60, 40, "rgb24"
         for packet in stream.encode(av.VideoFrame.from_ndarray(image[0], format="rgb24")):
             container.mux(packet)
-    frames = FrameSampler(n_frames=3, size=None).fit_transform([str(path)])
+    frames = np.asarray(FrameSampler(n_frames=3, size=None).fit_transform([str(path)]))
     assert frames.shape == (1, 3, 40, 60, 3)
     assert (frames[..., 0] == 200).all()
 
@@ -157,7 +157,7 @@ def bad_files(tmp_path):
 def test_bad_input_raises_with_file_name(bad_files, kind):
     path, cause = bad_files[kind]
     with pytest.raises(VideoDecodeError, match=cause) as info:
-        FrameSampler(n_frames=2, size=16).fit_transform([path])
+        np.asarray(FrameSampler(n_frames=2, size=16).fit_transform([path]))
     assert path in str(info.value)
 
 
@@ -165,7 +165,7 @@ def test_truncated_clip_error_names_file(timed_clips, tmp_path):
     path = str(tmp_path / "cut.mp4")
     truncated(timed_clips["h264"], path, keep=0.02)
     with pytest.raises(VideoDecodeError) as info:
-        FrameSampler(n_frames=2, size=16).fit_transform([path])
+        np.asarray(FrameSampler(n_frames=2, size=16).fit_transform([path]))
     assert path in str(info.value)
 
 
@@ -178,7 +178,7 @@ def test_audio_only_file_has_no_video_stream(tmp_path):
         for packet in stream.encode(frame):
             container.mux(packet)
     with pytest.raises(VideoDecodeError, match="no video stream") as info:
-        FrameSampler(n_frames=2, size=16).fit_transform([path])
+        np.asarray(FrameSampler(n_frames=2, size=16).fit_transform([path]))
     assert path in str(info.value)
 
 
@@ -186,7 +186,7 @@ def test_warn_returns_zeros_and_lists_failures(timed_clips, bad_files):
     missing = bad_files["missing"][0]
     sampler = FrameSampler(n_frames=2, size=16, on_error="warn")
     with pytest.warns(UserWarning, match="missing.webm"):
-        frames = sampler.fit_transform([timed_clips["vp9"], missing, timed_clips["h264"]])
+        frames = np.asarray(sampler.fit_transform([timed_clips["vp9"], missing, timed_clips["h264"]]))
     assert frames.shape == (3, 2, 16, 16, 3)
     assert (frames[1] == 0).all()
     alone = FrameSampler(n_frames=2, size=16).transform([timed_clips["vp9"], timed_clips["h264"]])
@@ -198,13 +198,13 @@ def test_the_report_keeps_each_failure_with_its_reason(timed_clips, bad_files):
     missing = bad_files["missing"][0]
     sampler = FrameSampler(n_frames=2, size=16, on_error="warn").fit()
     with pytest.warns(UserWarning, match="missing.webm"):
-        sampler.transform([missing, timed_clips["vp9"]])
+        np.asarray(sampler.transform([missing, timed_clips["vp9"]]))
     (error,) = sampler.report_.failures
     assert isinstance(error, VideoDecodeError) and error.path == missing and str(error.cause)
     with pytest.raises(VideoDecodeError) as info:
         sampler.sample_clip(missing)
     assert str(info.value.cause) == str(error.cause)  # the reason a second decode would give
-    sampler.transform([timed_clips["vp9"]])
+    np.asarray(sampler.transform([timed_clips["vp9"]]))
     assert sampler.report_.failures == []  # the report is the last call's
 
 
@@ -280,7 +280,7 @@ def test_mixed_resolutions_without_resize_raise(timed_clips, tmp_path):
     other = tmp_path / "other.webm"
     write_video(other, np.zeros((5, 32, 32, 3), np.uint8), fps=5, codec="vp9")
     with pytest.raises(ValueError, match="other.webm"):
-        FrameSampler(n_frames=2, size=None).fit_transform([timed_clips["vp9"], str(other)])
+        np.asarray(FrameSampler(n_frames=2, size=None).fit_transform([timed_clips["vp9"], str(other)]))
 
 
 def test_single_path_string_is_rejected(timed_clips):
@@ -444,7 +444,7 @@ def test_damaged_clip_warns_with_both_durations_and_is_listed(damaged, noise_cli
     path, decodable, declared = damaged[kind]
     sampler = FrameSampler(n_frames=8, size=16, n_jobs=2)
     with pytest.warns(UserWarning, match=os.path.basename(path)) as record:
-        frames = sampler.fit_transform([noise_clips["webm"], path])
+        frames = np.asarray(sampler.fit_transform([noise_clips["webm"], path]))
     message = str(record[0].message)
     assert f"of the {declared:.2f} s its container declares" in message
     decoded = float(message.split(" s decodable")[0].split()[-1])
@@ -460,12 +460,12 @@ def test_damaged_clip_warns_with_both_durations_and_is_listed(damaged, noise_cli
 def test_damaged_clip_raises_or_stays_silent_on_request(damaged, kind):
     path = damaged[kind][0]
     with pytest.raises(DamagedClipError) as info:
-        FrameSampler(n_frames=4, size=16, on_damaged="raise").fit_transform([path])
+        np.asarray(FrameSampler(n_frames=4, size=16, on_damaged="raise").fit_transform([path]))
     assert str(info.value).startswith(path) and isinstance(info.value, VideoDecodeError)
     sampler = FrameSampler(n_frames=4, size=16, on_damaged="ignore")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        sampler.fit_transform([path])
+        np.asarray(sampler.fit_transform([path]))
     assert sampler.report_.damaged_paths == [path]
 
 

@@ -35,9 +35,10 @@ paths_train, paths_test, y_train, y_test = train_test_split(paths, scores, test_
 print(f"{len(paths_train)} training clips, {len(paths_test)} test clips")
 
 # %%
-# The frames the sampler picks from the most and the least memorable clip:
+# The frames the sampler picks from the most and the least memorable clip
+# (``transform`` decodes nothing yet; ``np.asarray`` decodes the two clips):
 sampler = FrameSampler(n_frames=4, size=64)
-extremes = sampler.fit_transform(paths[[np.argmax(scores), np.argmin(scores)]])
+extremes = np.asarray(sampler.fit_transform(paths[[np.argmax(scores), np.argmin(scores)]]))
 fig, axes = plt.subplots(2, 4, figsize=(8, 4))
 for row, label in enumerate(["most", "least"]):
     for col in range(4):

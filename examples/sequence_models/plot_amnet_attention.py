@@ -12,6 +12,7 @@ which are drawn here on the frames they look at.
 import tempfile
 
 import matplotlib.pyplot as plt
+import numpy as np
 from sklearn.model_selection import train_test_split
 
 from skmem import AMNetRegressor, CNNFeaturizer, FrameSampler, spearman_score
@@ -48,7 +49,7 @@ print(f"held-out Spearman rho: {spearman_score(y_test, amnet.predict(X_test)):.3
 # which frames, and which parts of them, fed the prediction. The bar above
 # each frame is the share of attention that frame received.
 alpha = amnet.attention_maps(X_test[:2], spatial_shape=(7, 7)).sum(axis=1)  # (2, T, 7, 7)
-frames = sampler.transform(paths_test[:2])
+frames = np.asarray(sampler.transform(paths_test[:2]))  # decoded here, once
 fig, axes = plt.subplots(2, 4, figsize=(8, 4.4))
 for row in range(2):
     share = alpha[row].sum(axis=(1, 2)) / alpha[row].sum()

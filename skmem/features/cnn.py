@@ -16,9 +16,15 @@ from skmem._params import HasMethods, Interval, StrOptions, check_constraints
 from skmem._validation import resolve_device
 from skmem.features import backbones
 from skmem.features.store import CACHE_KEYS, FeatureStore, check_output_name, output_name
-from skmem.video import ClipReport, FrameSampler, as_paths, stream_clips
+from skmem.features.streaming import clip_source, extract_shard, stream_outputs
+from skmem.video import ClipReport, FrameSampler, SampledFrames
 
 __all__ = ["CNNFeaturizer", "flat_frames", "resolve_autocast"]
+
+_STORE_NEEDS_CLIPS = (
+    "cache_dir needs clips, the store is keyed by clip files: give the featurizer a sampler and clip paths, "
+    "or the frames of a FrameSampler (e.g. after one in a Pipeline), not frame arrays"
+)
 
 #: Sampler parameters that do not change the frames (left out of the cache configuration;
 #: ``seek`` picks how frames are reached, never which).
@@ -34,7 +40,11 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
     while the network runs, so memory is bounded by the batch, not the
     dataset, and ``cache_dir`` keeps each clip's features in a feature store
     (:mod:`skmem.features.store`) so that a rerun only computes what is
-    missing.
+    missing. The frames a :class:`~skmem.FrameSampler` returns (a
+    :class:`~skmem.video.SampledFrames`, e.g. in
+    ``Pipeline([("frames", FrameSampler()), ("cnn", CNNFeaturizer())])``)
+    are streamed the same way: the featurizer then acts as one with
+    ``sampler=frames.sampler`` given ``frames.paths``, sharing its store.
 
     One decode and one forward pass give several outputs: ``layer`` names
     the one ``transform`` returns, ``extra_outputs`` others computed and
@@ -95,9 +105,13 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
     sampler : FrameSampler or None, default=None
         When given, ``transform`` takes clip paths and decodes them with it
         (its ``on_error`` decides whether a bad clip raises or is returned as
-        zeros and listed in ``report_``).
+        zeros and listed in ``report_``). Leave it out when the featurizer
+        follows a :class:`~skmem.FrameSampler` in a pipeline: its frames
+        bring their sampler (two samplers raise a ValueError).
     cache_dir : str, path-like or None, default=None
-        Folder of the per-clip feature store (needs ``sampler``); see
+        Folder of the per-clip feature store (needs clips: a ``sampler``, or
+        the frames of a :class:`~skmem.FrameSampler`; keyed by its settings
+        either way, so either form reads what the other stored); see
         :mod:`skmem.features.store` for the layout and its guarantees. A
         folder holding features of another configuration raises
         :class:`~skmem.features.store.FeatureConfigError`.
@@ -127,7 +141,7 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
     ----------
     n_features_in_ : int
         1 (one column of clip paths); set when ``fit`` is given ``X`` and a
-        ``sampler``.
+        ``sampler``, or frames of a ``FrameSampler``.
     batch_size_ : int
         Frames per forward pass (see ``batch_size``).
     network_ : torch.nn.Module
@@ -155,7 +169,9 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
         :mod:`skmem.features.backbones`.
     report_ : ClipReport
         What the last ``transform``, ``transform_outputs`` or ``extract``
-        of clip paths met (all shards together): the clips that could not
+        of clips met (all shards together; for frames of a ``FrameSampler``,
+        their :attr:`~skmem.video.SampledFrames.report`, the same object as
+        that sampler's ``report_``): the clips that could not
         be decoded with their :class:`~skmem.video.VideoDecodeError`, the
         damaged clips with their :class:`~skmem.video.ClipDamage` (cached
         clips are not decoded again and are not listed), and the store's
@@ -217,16 +233,17 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
         shapes) without loading its tensors where its format allows.
         """
         self._validate_params()
-        if self.cache_dir is not None and self.sampler is None:
-            raise ValueError("cache_dir needs a sampler: the cache is keyed by clip files")
         if self.sampler is not None:
             clone(self.sampler).fit()
-            if X is not None:
-                as_paths(X)
-                self.n_features_in_ = 1
+        source = clip_source(self, X) if X is not None else None
+        if source is not None:
+            self.n_features_in_ = 1
+        elif self.cache_dir is not None and X is not None:
+            raise ValueError(_STORE_NEEDS_CLIPS)
         spec = backbones.get_backbone(self.backbone, self.weights)
-        if self.sampler is not None:
-            spec.n_steps(self.sampler.n_frames)
+        sampler = source[1] if source is not None else self.sampler
+        if sampler is not None:
+            spec.n_steps(sampler.n_frames)
         if self.weights is None:
             warnings.warn(
                 f"{spec.name} runs with random weights (weights=None): its features carry no "
@@ -291,10 +308,10 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : ndarray of shape (n, T, H, W, 3) or (n, H, W, 3), uint8; or clip paths
-            Clips (e.g. from :class:`~skmem.FrameSampler`) or single images;
-            with a ``sampler``: a list of paths or a DataFrame with a ``path``
-            column.
+        X : ndarray of shape (n, T, H, W, 3) or (n, H, W, 3), uint8; SampledFrames; or clip paths
+            Clips or single images; the frames of a :class:`~skmem.FrameSampler`
+            (streamed, see above); with a ``sampler``: a list of paths or a
+            DataFrame with a ``path`` column.
 
         Returns
         -------
@@ -327,10 +344,14 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
     def _outputs(self, X, wanted):
         check_is_fitted(self, "weights_id_")
         wanted = self.outputs_ if wanted is None else wanted
-        if self.sampler is not None:
-            cache = self._cache() if self.cache_dir is not None else None
-            self.report_ = ClipReport()
-            return self._stream(as_paths(X), cache, wanted, self.report_)
+        source = clip_source(self, X)
+        if source is not None:
+            paths, sampler = source
+            cache = self._cache(sampler) if self.cache_dir is not None else None
+            self.report_ = _report_for(X)
+            return stream_outputs(self, paths, sampler, cache, wanted, self.report_)
+        if self.cache_dir is not None:
+            raise ValueError(_STORE_NEEDS_CLIPS)
         lead, flat = flat_frames(X)
         steps = self.backbone_spec_.n_steps
         if len(lead) == 1 and self.backbone_spec_.segment_frames:
@@ -378,10 +399,13 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
         settings, the precision the network runs in on ``device`` and, for a
         video network, ``segment_frames`` (frames per segment).
         """
+        return self._feature_config(self.sampler)
+
+    def _feature_config(self, sampler):
+        """:meth:`feature_config` of clips decoded by ``sampler`` (None: frames given as arrays)."""
         check_is_fitted(self, "weights_id_")
-        sampler = None
-        if self.sampler is not None:
-            sampler = {k: v for k, v in self.sampler.get_params().items() if k not in _SAMPLER_RUNTIME_PARAMS}
+        if sampler is not None:
+            sampler = {k: v for k, v in sampler.get_params().items() if k not in _SAMPLER_RUNTIME_PARAMS}
         device = torch.device(resolve_device(self.device))
         precision = str(_autocast_dtype(device)).removeprefix("torch.") if self._reduced(device) else "float32"
         config = {
@@ -401,7 +425,9 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        paths : list of paths or DataFrame with a ``path`` column
+        paths : list of paths or DataFrame with a ``path`` column; or SampledFrames
+            Paths need a ``sampler``; the frames of a :class:`~skmem.FrameSampler`
+            bring theirs.
         n_shards : int or None, default=None
             None (or 1) computes here. ``k > 1`` splits the clips into ``k``
             shards run as tasks of the active joblib backend (see
@@ -428,15 +454,19 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
         )
         if self.cache_dir is None:
             raise ValueError("extract needs cache_dir (and a sampler)")
-        paths = as_paths(paths)
-        cache = self._cache()
+        source = clip_source(self, paths)
+        if source is None:
+            raise ValueError("extract needs clips: a sampler, or the frames of a FrameSampler")
+        clips, (paths, sampler) = paths, source
+        cache = self._cache(sampler)
+        self.report_ = _report_for(clips)
         if n_shards is None or n_shards == 1:
-            self.report_ = ClipReport()
-            self._stream(paths, cache, (), self.report_)
+            stream_outputs(self, paths, sampler, cache, (), self.report_)
         else:
             shards = [s for s in np.array_split(np.arange(len(paths)), n_shards) if len(s)]
-            self.report_ = ClipReport.merge(Parallel()(delayed(_extract_shard)(clone(self), paths[s]) for s in shards))
-            self.report_.apply(self.sampler)
+            reports = Parallel()(delayed(extract_shard)(clone(self), paths[s], sampler) for s in shards)
+            vars(self.report_).update(vars(ClipReport.merge(reports)))
+            self.report_.apply(sampler)
         failed = set(self.report_.failed_paths)
         files = []
         for path in paths:
@@ -454,70 +484,11 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
         cores = os.cpu_count() or 1
         return max(0, cores - 1) if device.type == "cuda" else cores // 2
 
-    def _cache(self):
-        return FeatureStore(self.cache_dir, self.feature_config(), cache_key=self.cache_key)
+    def _cache(self, sampler):
+        return FeatureStore(self.cache_dir, self._feature_config(sampler), cache_key=self.cache_key)
 
-    def _clip_shapes(self):
-        return {name: (self.backbone_spec_.n_steps(self.sampler.n_frames),) + self.output_shapes_[name] for name in self.outputs_}
-
-    def _stream(self, paths, cache, keep, report, policy=True):
-        """Outputs of ``paths`` from ``cache`` (or None), computing what is missing.
-
-        ``keep`` lists the outputs to return (empty: none are kept, None is
-        returned). A clip is decoded and run through the network once for
-        all outputs; every output goes to the store, a batch at a time.
-        ``report`` (a :class:`ClipReport`) receives the store counts, the
-        failures and the damages; ``policy`` applies the sampler's policy
-        (see :func:`~skmem.video.stream_clips`).
-        """
-        shapes = self._clip_shapes()
-        out = {name: np.zeros((len(paths),) + shapes[name], dtype=np.float32) for name in keep}
-        todo = []
-        for i, path in enumerate(paths):
-            cached = cache.load(path, shapes) if cache is not None else None
-            if cached is None:
-                todo.append(i)
-            else:
-                for name in keep:
-                    out[name][i] = cached[name]
-        report.hits, report.misses = len(paths) - len(todo), len(todo)
-        report.corrupt = len(cache.corrupt_entries) if cache is not None else 0
-        if todo:
-            self._compute(paths, todo, shapes, cache, out, report, policy)
-        return out or None
-
-    def _compute(self, paths, todo, shapes, cache, out, report, policy):
-        """Decode and featurize the clips ``todo``; fill ``out`` and the store."""
-        device = torch.device(resolve_device(self.device))
-        batch_size = self.batch_size_
-        batches = stream_clips(
-            paths,
-            self.sampler,
-            todo,
-            clips_per_batch=max(1, batch_size // self.sampler.n_frames),
-            n_workers=self._n_workers(device),
-            report=report,
-            policy=policy,
-        )
-        progress = tqdm(
-            total=len(paths), initial=len(paths) - len(todo), disable=not self.verbose, desc="clips", unit="clip"
-        )
-        with progress, self._running() as run:
-            for batch in batches:
-                good = [clip for clip in batch if clip.error is None]
-                if good:
-                    frames = torch.cat([torch.from_numpy(clip.frames) for clip in good])
-                    runs = [run(frames[s : s + batch_size]) for s in range(0, len(frames), batch_size)]
-                    features = {
-                        name: np.concatenate([r[name] for r in runs]).reshape((len(good),) + shape)
-                        for name, shape in shapes.items()
-                    }
-                    for k, clip in enumerate(good):
-                        if cache is not None:
-                            cache.save(paths[clip.index], {name: features[name][k] for name in shapes})
-                        for name in out:
-                            out[name][clip.index] = features[name][k]
-                progress.update(len(batch))
+    def _clip_shapes(self, sampler):
+        return {name: (self.backbone_spec_.n_steps(sampler.n_frames),) + self.output_shapes_[name] for name in self.outputs_}
 
     @contextlib.contextmanager
     def _running(self):
@@ -551,22 +522,9 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
         return self.backbone_spec_.preprocess(batch, device)
 
 
-def _extract_shard(featurizer, paths):
-    """Fill ``featurizer``'s store for ``paths`` (a task of :meth:`CNNFeaturizer.extract`).
-
-    ``featurizer`` is an unfitted clone; it is fitted here. The sampler's
-    policy is left to the caller, which applies it to the merged reports.
-
-    Returns
-    -------
-    report : ClipReport
-    """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        featurizer.fit()
-    report = ClipReport()
-    featurizer._stream(as_paths(paths), featurizer._cache(), (), report, policy=False)
-    return report
+def _report_for(X):
+    """The report a call on ``X`` fills: the frames' own (emptied) for SampledFrames, else a new one."""
+    return X._fresh_report() if isinstance(X, SampledFrames) else ClipReport()
 
 
 def resolve_autocast(setting, device, backbone=None):

@@ -20,7 +20,9 @@ segment's runs from time 0).
 The demuxed index and the decoded frames also tell whether a clip is
 damaged: see :class:`ClipDamage`.
 
-The package: :mod:`~skmem.video.sampler` (the estimator), :mod:`~skmem.video.index`
+The package: :mod:`~skmem.video.sampler` (the estimator),
+:mod:`~skmem.video.frames` (:class:`SampledFrames`, the frames it returns,
+decoded when read), :mod:`~skmem.video.index`
 (demuxing and the seek plan), :mod:`~skmem.video.decoding` (decoding what the plan
 asks for), :mod:`~skmem.video.damage`, :mod:`~skmem.video.errors`,
 :mod:`~skmem.video.stream` (the one loop decoding many clips, and its
@@ -29,6 +31,7 @@ asks for), :mod:`~skmem.video.damage`, :mod:`~skmem.video.errors`,
 
 from skmem.video.decoding import IMAGE_EXTENSIONS
 from skmem.video.errors import ClipDamage, DamagedClipError, VideoDecodeError
+from skmem.video.frames import SampledFrames
 from skmem.video.index import GAP_FRAMES, SEEK_MIN_SKIP, probe_duration, seek_points
 from skmem.video.sampler import STRATEGIES, FrameSampler, as_paths
 from skmem.video.stream import ClipReport, stream_clips
@@ -44,6 +47,7 @@ __all__ = [
     "ClipReport",
     "DamagedClipError",
     "FrameSampler",
+    "SampledFrames",
     "VideoDecodeError",
     "as_paths",
     "probe_duration",

@@ -5,14 +5,12 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from joblib import effective_n_jobs
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, clone
 from skmem._params import Interval, StrOptions
 from skmem.video.decoding import _decode_clip
-from skmem.video.errors import DamagedClipError, VideoDecodeError
+from skmem.video.errors import DamagedClipError
+from skmem.video.frames import SampledFrames
 from skmem.video.index import _min_skip
-from skmem.video.stream import ClipReport, stream_clips
-from tqdm.auto import tqdm
 
 __all__ = ["STRATEGIES", "FrameSampler", "as_paths"]
 
@@ -44,10 +42,16 @@ def as_paths(X):
     return paths
 
 
-
-
 class FrameSampler(TransformerMixin, BaseEstimator):
     """Decode ``n_frames`` RGB frames from each clip.
+
+    ``transform`` decodes nothing: it returns a :class:`SampledFrames`, an
+    array-like of the clips' frames that decodes them when it is read.
+    ``np.asarray`` of it gives the uint8 array ``(n_clips, n_frames, H, W, 3)``
+    (decoding every clip each time); a :class:`~skmem.CNNFeaturizer` after
+    the sampler in a ``Pipeline`` streams the clips through its network a
+    batch at a time (bounded memory, its feature store), exactly as a
+    featurizer with this sampler as its ``sampler`` does.
 
     Parameters
     ----------
@@ -88,12 +92,14 @@ class FrameSampler(TransformerMixin, BaseEstimator):
     n_jobs : int or None, default=None
         Threads decoding clips in parallel (FFmpeg decodes without holding
         the GIL), counted as joblib counts jobs (None: 1, decoding in the
-        calling thread; ``-1``: one per core); see
-        :func:`~skmem.video.stream.stream_clips`.
+        calling thread; ``-1``: one per core) when the frames are read as
+        an array; see :func:`~skmem.video.stream.stream_clips`. A
+        featurizer streaming them decodes with its own ``n_workers``.
     on_error : {"raise", "warn"}, default="raise"
         ``"raise"`` stops at the first unreadable clip with a
         :class:`VideoDecodeError` naming it; ``"warn"`` warns, returns that
-        clip as zeros and lists it, with its error, in ``report_``.
+        clip as zeros and lists it, with its error, in ``report_``. Either
+        happens when the frames are read (decoded), not in ``transform``.
     on_damaged : {"warn", "raise", "ignore"}, default="warn"
         A clip is damaged when the frames that can be read span less than
         its container declares (by more than two frame intervals or 0.1 s):
@@ -116,9 +122,12 @@ class FrameSampler(TransformerMixin, BaseEstimator):
     Attributes
     ----------
     report_ : ClipReport
-        What the last ``transform`` met: the clips that failed, with their
+        The :attr:`~SampledFrames.report` of the frames the last
+        ``transform`` returned (the same object): empty until they are read,
+        then what decoding them met: the clips that failed, with their
         :class:`VideoDecodeError` (``on_error="warn"``), and the damaged
-        clips, with their :class:`ClipDamage` (see ``on_damaged``). The only
+        clips, with their :class:`ClipDamage` (see ``on_damaged``); a
+        featurizer that streamed them adds its store counts. The only
         attribute ``transform`` sets.
     n_features_in_ : int
         1 (one column of paths); set when ``fit`` is given ``X``.
@@ -201,7 +210,9 @@ class FrameSampler(TransformerMixin, BaseEstimator):
         }
 
     def transform(self, X):
-        """Decode the clips.
+        """The clips' frames, decoded when they are read.
+
+        The parameters and paths are checked here; no clip is decoded.
 
         Parameters
         ----------
@@ -209,20 +220,17 @@ class FrameSampler(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        frames : ndarray of shape (n_clips, n_frames, H, W, 3), uint8
+        frames : SampledFrames
+            Stands for the uint8 array ``(n_clips, n_frames, H, W, 3)``:
+            ``np.asarray(frames)`` decodes every clip (each time it is
+            called); a :class:`~skmem.CNNFeaturizer` streams them, a few
+            clips in memory at a time. It decodes with a copy of this
+            sampler, so later changes to its parameters do not reach it.
         """
         self._decoding_settings()
-        paths = as_paths(X)
-        report = self.report_ = ClipReport()
-        clips = [None] * len(paths)
-        n_workers = effective_n_jobs(self.n_jobs)
-        batches = stream_clips(paths, self, n_workers=n_workers if n_workers > 1 else 0, report=report)
-        with tqdm(total=len(paths), disable=not self.verbose, desc="decoding", unit="clip") as progress:
-            for batch in batches:
-                for clip in batch:
-                    clips[clip.index] = clip.frames
-                progress.update(len(batch))
-        return _stack_clips(clips, paths)
+        frames = SampledFrames(as_paths(X), clone(self))
+        self.report_ = frames.report
+        return frames
 
     def handle_failure(self, error):
         """Apply ``on_error`` to a :class:`VideoDecodeError`: raise it, or warn that the clip is zeros."""
@@ -269,21 +277,3 @@ class FrameSampler(TransformerMixin, BaseEstimator):
         self.handle_damage(damage)
         return frames
 
-
-def _stack_clips(clips, paths):
-    shapes = {c.shape for c in clips if c is not None}
-    if not shapes:
-        raise VideoDecodeError(paths[0], "no clip could be decoded")
-    if len(shapes) > 1:
-        first = next(c.shape for c in clips if c is not None)
-        odd = next(p for p, c in zip(paths, clips) if c is not None and c.shape != first)
-        raise ValueError(
-            f"{odd}: frames of shape {next(c.shape for p, c in zip(paths, clips) if p == odd)[1:]} differ "
-            f"from the first clip's {first[1:]}; set size to an int or a (height, width) pair"
-        )
-    shape = shapes.pop()
-    out = np.zeros((len(clips),) + shape, dtype=np.uint8)
-    for i, clip in enumerate(clips):
-        if clip is not None:
-            out[i] = clip
-    return out

@@ -20,7 +20,7 @@ from skmem._params import HasMethods, Interval, StrOptions
 from skmem.features.backbones import get_backbone
 from skmem.features.cnn import CNNFeaturizer
 from skmem.features.store import output_name
-from skmem.video import as_paths
+from skmem.video import SampledFrames, as_paths
 
 __all__ = ["TagCaptioner", "read_labels"]
 
@@ -138,8 +138,9 @@ class TagCaptioner(TransformerMixin, BaseEstimator):
         Class names, as words.
     attribute_labels_ : list of str or None
     report_ : ClipReport
-        When the featurizer has a ``sampler``: what the last ``transform``
-        of clip paths met (the featurizer's :class:`~skmem.video.ClipReport`;
+        When the featurizer has a ``sampler``, or ``transform`` is given the
+        frames of a :class:`~skmem.FrameSampler`: what the last ``transform``
+        of clips met (the featurizer's :class:`~skmem.video.ClipReport`;
         clips that could not be decoded are captioned ``""``). The only
         attribute ``transform`` sets.
 
@@ -275,9 +276,10 @@ class TagCaptioner(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : ndarray of shape (n, T, H, W, 3) or (n, H, W, 3), uint8; or clip paths
-            Frames or images; paths (a list, or a DataFrame with a ``path``
-            column) when the featurizer has a ``sampler``.
+        X : ndarray of shape (n, T, H, W, 3) or (n, H, W, 3), uint8; SampledFrames; or clip paths
+            Frames or images; the frames of a :class:`~skmem.FrameSampler`
+            (streamed by the featurizer); paths (a list, or a DataFrame with
+            a ``path`` column) when the featurizer has a ``sampler``.
 
         Returns
         -------
@@ -289,9 +291,10 @@ class TagCaptioner(TransformerMixin, BaseEstimator):
         outputs = self._per_frame(X)
         probabilities = self._probabilities(outputs["logits"])
         failed = np.zeros(len(probabilities), bool)
-        if self.featurizer_.sampler is not None:
+        if self.featurizer_.sampler is not None or isinstance(X, SampledFrames):
             self.report_ = self.featurizer_.report_
-            failed = np.isin(as_paths(X), self.report_.failed_paths)
+            paths = X.paths if isinstance(X, SampledFrames) else as_paths(X)
+            failed = np.isin(paths, self.report_.failed_paths)
         attributes = None
         if self.attribute_matrix_ is not None:
             attributes = outputs["pooled"].mean(axis=1) @ self.attribute_matrix_.T
