@@ -524,7 +524,7 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
 
 def _report_for(X):
     """The report a call on ``X`` fills: the frames' own (emptied) for SampledFrames, else a new one."""
-    return X._fresh_report() if isinstance(X, SampledFrames) else ClipReport()
+    return X.start_report() if isinstance(X, SampledFrames) else ClipReport()
 
 
 def resolve_autocast(setting, device, backbone=None):

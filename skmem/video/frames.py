@@ -111,7 +111,7 @@ class SampledFrames(NDArrayOperatorsMixin):
 
     def __array__(self, dtype=None, copy=None):
         # Every call decodes into a new array that nothing else holds, so ``copy`` changes nothing.
-        frames = decode_all(self.paths, self.sampler, self._fresh_report())
+        frames = decode_all(self.paths, self.sampler, self.start_report())
         return frames if dtype is None else frames.astype(dtype, copy=False)
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
@@ -146,9 +146,9 @@ class SampledFrames(NDArrayOperatorsMixin):
             local = np.arange(picked.size).reshape(picked.shape)
         return frames[(local,) + rest]
 
-    def _fresh_report(self):
+    def start_report(self):
         """:attr:`report`, emptied in place (its owners keep seeing it) for a decode of all the clips."""
-        self.report.__init__()
+        self.report.clear()
         return self.report
 
     def __repr__(self):

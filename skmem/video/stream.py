@@ -78,6 +78,11 @@ class ClipReport:
         """Paths of the damaged clips, in order."""
         return [damage.path for damage in self.damages]
 
+    def clear(self):
+        """Empty the report in place (whoever holds it sees the next call's)."""
+        self.failures, self.damages = [], []
+        self.hits = self.misses = self.corrupt = 0
+
     @classmethod
     def merge(cls, reports):
         """One report of several (e.g. of the shards of one extraction), in their order."""
