@@ -16,6 +16,7 @@ _EXPORTS = {
     "LSTMRegressor": "skmem.models",
     "AMNetRegressor": "skmem.models",
     "PairwiseRanker": "skmem.models",
+    "AuxiliaryTargetRegressor": "skmem.models",
     "RankFusionRegressor": "skmem.models.fusion",
     "TunedRegressor": "skmem.tuning",
     "memorability_pipeline": "skmem.pipelines",
