@@ -367,6 +367,19 @@ def test_tuned_regressor_gives_nested_evaluation_in_one_line():
     np.testing.assert_array_equal(restored.predict(X), fitted.predict(X))
 
 
+def test_tuned_regressor_takes_an_auxiliary_target_inside_cross_validation():
+    from skmem.pipelines import InputDescription, make_model
+
+    X, y = sequences(90)
+    auxiliary = np.random.RandomState(1).permutation(y)
+    model = make_model("ridge", InputDescription(rank=3, auxiliary="short_term"), auxiliary_weight=1.0)
+    tuned = TunedRegressor(model, n_trials=2, cv=3)
+    folds = KFold(3, shuffle=True, random_state=0)
+    on_auxiliary = cross_val_score(tuned, X, y, cv=folds, scoring=spearman_scorer, params={"auxiliary": auxiliary})
+    on_y = cross_val_score(tuned, X, y, cv=folds, scoring=spearman_scorer, params={"auxiliary": y})
+    assert on_y.mean() > 0.5 and on_y.mean() > on_auxiliary.mean() + 0.4  # each inner fold trained on the target given
+
+
 def test_tuned_regressor_contract():
     X, y = sequences(30)
     with pytest.raises(NotFittedError):

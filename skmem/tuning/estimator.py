@@ -93,8 +93,13 @@ class TunedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
-    def fit(self, X, y):
-        """Tune ``estimator`` on ``X, y`` and keep the best model refitted on them."""
+    def fit(self, X, y, **params):
+        """Tune ``estimator`` on ``X, y`` and keep the best model refitted on them.
+
+        ``params`` are sample-aligned fit parameters of ``estimator`` (e.g.
+        ``auxiliary=`` of an :class:`~skmem.AuxiliaryTargetRegressor`): each
+        inner fold gets its rows (see :func:`~skmem.tuning.tune`).
+        """
         self._validate_params()
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None")
@@ -103,7 +108,7 @@ class TunedRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
         self.best_estimator_, self.study_ = tune(
             self.estimator, X, y, n_trials=self.n_trials, timeout=self.timeout, cv=self.cv,
             scoring=self.scoring, pruning=self.pruning, n_jobs=self.n_jobs, random_state=self.random_state,
-            param_distributions=self.param_distributions, verbose=self.verbose,
+            param_distributions=self.param_distributions, params=params, verbose=self.verbose,
             study_name=f"skmem-tuned-{type(self.estimator).__name__}",
         )
         self.best_params_ = resolve_params(self.estimator, self.study_.best_params)
