@@ -288,8 +288,9 @@ def describe_input(X=None, *, text=(), features=None, featurizer=None, target=No
     Parameters
     ----------
     X : ndarray, DataFrame, clip paths or None
-        A feature array gives its rank (unless a ``featurizer`` makes the
-        features); a DataFrame is read through ``text`` and ``features``.
+        A feature array (rank 2 to 4) gives its rank; clip paths or frames
+        need a ``featurizer``; a DataFrame is read through ``text`` and
+        ``features``.
     text : str or sequence of str, default=()
         Caption columns of a DataFrame ``X``.
     features : dict, optional
@@ -310,7 +311,12 @@ def describe_input(X=None, *, text=(), features=None, featurizer=None, target=No
         auxiliary = "short_term" if target == "long_term" and "short_term" in columns else None
     rank = None
     if featurizer is None and X is not None and not hasattr(X, "columns"):
-        rank = int(np.ndim(X))
+        rank = int(X.ndim) if hasattr(X, "ndim") else int(np.ndim(X))  # never reads lazy frames
+        if rank < 2 or rank > 4:
+            what = "clip paths" if rank < 2 else "frames"
+            raise ValueError(
+                f"X of rank {rank} ({what}?) is not features: give the featurizer that makes them (featurizer=...)"
+            )
     return InputDescription(
         rank=rank,
         featurizer=featurizer,

@@ -245,3 +245,14 @@ def test_long_term_description_trains_with_the_short_term_target_by_default(data
     assert not np.allclose(table.predictions["helped"], plain.predictions["plain"])
     with pytest.raises(ValueError, match="no auxiliary target"):
         clone(helped).fit(X, y)
+
+
+def test_clip_paths_or_frames_need_a_featurizer(tmp_path):
+    from skmem.pipelines import describe_input
+    from skmem.video import FrameSampler
+
+    with pytest.raises(ValueError, match=r"X of rank 1 \(clip paths\?\) is not features: give the featurizer"):
+        describe_input(["a.webm", "b.webm"])
+    frames = FrameSampler().transform([str(tmp_path / "missing.webm")])  # lazy: nothing is decoded to describe it
+    with pytest.raises(ValueError, match=r"X of rank 5 \(frames\?\)"):
+        describe_input(frames)
