@@ -4,7 +4,7 @@ Public names are imported on first use, so that ``import skmem`` (and the
 ``skmem`` command's ``--help``) does not pay for importing torch.
 """
 
-import importlib
+from skmem._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -29,15 +29,4 @@ _EXPORTS = {
 }
 
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'skmem' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_EXPORTS[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

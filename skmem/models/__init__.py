@@ -4,7 +4,7 @@ Names are imported on first use, as those of :mod:`skmem` are: the presets
 and the command line can name a target wrapper without importing torch.
 """
 
-import importlib
+from skmem._lazy import lazy_exports
 
 _EXPORTS = {
     "AMNetRegressor": "skmem.models.amnet",
@@ -16,15 +16,4 @@ _EXPORTS = {
 }
 
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'skmem.models' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_EXPORTS[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
