@@ -313,15 +313,14 @@ def load_dataset(args):
     ``X`` is the feature array, or with ``--captions`` a DataFrame of the
     ``caption`` text and the pooled visual columns (see
     :func:`skmem.datasets.load_feature_folder`). ``description`` describes
-    ``X`` for :func:`skmem.pipelines.make_model`; with ``--target long`` and
-    short-term scores in the labels (unless ``--no-auxiliary-target``) it
-    names the auxiliary target, whose values ``params`` gives every fit.
+    ``X`` for :func:`skmem.pipelines.make_model`; with ``--target long``
+    (unless ``--no-auxiliary-target``) it names the labels' short-term
+    scores as the auxiliary target, whose values ``params`` gives every fit.
     """
-    import numpy as np
     from sklearn.utils import Bunch
 
     from skmem.datasets import MissingClipsError, load_feature_folder
-    from skmem.pipelines import describe_input
+    from skmem.pipelines import AUXILIARY_TARGETS, describe_input
 
     captions = args.captions is not None
     try:
@@ -330,19 +329,18 @@ def load_dataset(args):
         raise option_error(exc) from None
     X = data.frame[["caption", *data.feature_columns["visual"]]] if captions else data.features
     target = TARGETS[args.target]
-    auxiliary = target == "long_term" and args.auxiliary_target and np.isfinite(data.short_term).all()
+    auxiliary = AUXILIARY_TARGETS.get(target) if args.auxiliary_target else None  # labels hold both targets
     description = describe_input(
-        X, text="caption" if captions else (), features=data.feature_columns,
-        auxiliary="short_term" if auxiliary else None,
+        X, text="caption" if captions else (), features=data.feature_columns, auxiliary=auxiliary
     )
     return Bunch(
         X=X, y=data[target], names=data.frame["video"].to_numpy(), config=data.feature_config,
-        description=description, params={"auxiliary": data.short_term} if auxiliary else {},
+        description=description, params={"auxiliary": data[auxiliary]} if auxiliary else {},
     )
 
 
 def auxiliary_note(data):
-    """``", with short_term as auxiliary target"`` when the models train with one, else ``""``."""
+    """``", with <target> as auxiliary target"`` when the models train with one, else ``""``."""
     auxiliary = data.description.auxiliary
     return f", with {auxiliary} as auxiliary target" if auxiliary else ""
 
@@ -370,9 +368,8 @@ def check_parameters(models):
     from skmem._params import InvalidParameterError
 
     for model in models.values():
-        parts = [model, *(value for value in model.get_params().values() if hasattr(value, "_validate_params"))]
-        for part in parts:
-            if hasattr(part, "_validate_params"):
+        for part in [model, *model.get_params().values()]:
+            if hasattr(part, "_validate_params") and not isinstance(part, type):
                 try:
                     part._validate_params()
                 except InvalidParameterError as exc:

@@ -256,7 +256,7 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
             self.batch_size_ = spec.auto_batch_size(torch.device(resolve_device(self.device)).type)
         self.batch_size_ = spec.round_batch(self.batch_size_)
         self.backbone_spec_ = spec
-        self.outputs_ = list(dict.fromkeys([output_name(self.layer), *map(check_output_name, self.extra_outputs)]))
+        self.outputs_ = self.output_names()
         network = backbones.skeleton(spec, self.weights)
         for name in self.outputs_:
             spec.output_request(
@@ -392,6 +392,10 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
             settings["sampler"] = FrameSampler(**config["sampler"])
         return cls(**{**settings, **params})
 
+    def output_names(self):
+        """The outputs a fit computes, ``layer``'s first (``"pooled"`` for None), then ``extra_outputs``."""
+        return list(dict.fromkeys([output_name(self.layer), *map(check_output_name, self.extra_outputs)]))
+
     def feature_config(self):
         """The settings that determine the features: the configuration a feature store records.
 
@@ -464,8 +468,8 @@ class CNNFeaturizer(TransformerMixin, BaseEstimator):
             stream_outputs(self, paths, sampler, cache, (), self.report_)
         else:
             shards = [s for s in np.array_split(np.arange(len(paths)), n_shards) if len(s)]
-            reports = Parallel()(delayed(extract_shard)(clone(self), paths[s], sampler) for s in shards)
-            vars(self.report_).update(vars(ClipReport.merge(reports)))
+            for report in Parallel()(delayed(extract_shard)(clone(self), paths[s], sampler) for s in shards):
+                self.report_.add(report)
             self.report_.apply(sampler)
         failed = set(self.report_.failed_paths)
         files = []

@@ -181,11 +181,11 @@ def _stack_clips(clips, paths):
     if not shapes:
         raise VideoDecodeError(paths[0], "no clip could be decoded")
     if len(shapes) > 1:
-        first = next(c.shape for c in clips if c is not None)
-        odd = next(p for p, c in zip(paths, clips) if c is not None and c.shape != first)
+        decoded = [(p, c.shape) for p, c in zip(paths, clips) if c is not None]
+        odd, shape = next((p, s) for p, s in decoded if s != decoded[0][1])
         raise ValueError(
-            f"{odd}: frames of shape {next(c.shape for p, c in zip(paths, clips) if p == odd)[1:]} differ "
-            f"from the first clip's {first[1:]}; set size to an int or a (height, width) pair"
+            f"{odd}: frames of shape {shape[1:]} differ "
+            f"from the first clip's {decoded[0][1][1:]}; set size to an int or a (height, width) pair"
         )
     shape = shapes.pop()
     out = np.zeros((len(clips),) + shape, dtype=np.uint8)

@@ -83,16 +83,20 @@ class ClipReport:
         self.failures, self.damages = [], []
         self.hits = self.misses = self.corrupt = 0
 
+    def add(self, other):
+        """Append what ``other`` met (e.g. the report of one shard of an extraction) to this report."""
+        self.failures += other.failures
+        self.damages += other.damages
+        self.hits += other.hits
+        self.misses += other.misses
+        self.corrupt += other.corrupt
+
     @classmethod
     def merge(cls, reports):
-        """One report of several (e.g. of the shards of one extraction), in their order."""
+        """One report of several, in their order."""
         merged = cls()
         for report in reports:
-            merged.failures += report.failures
-            merged.damages += report.damages
-            merged.hits += report.hits
-            merged.misses += report.misses
-            merged.corrupt += report.corrupt
+            merged.add(report)
         return merged
 
     def apply(self, sampler):

@@ -19,7 +19,6 @@ from sklearn.utils.validation import check_is_fitted
 from skmem._params import HasMethods, Interval, StrOptions
 from skmem.features.backbones import get_backbone
 from skmem.features.cnn import CNNFeaturizer
-from skmem.features.store import output_name
 from skmem.video import SampledFrames, as_paths
 
 __all__ = ["TagCaptioner", "read_labels"]
@@ -154,7 +153,7 @@ class TagCaptioner(TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "featurizer": [HasMethods(["transform_outputs", "fit", "get_params"]), None],
+        "featurizer": [HasMethods(["transform_outputs", "output_names", "fit", "get_params"]), None],
         "labels": [str, os.PathLike, None],
         "top_k": [Interval(numbers.Integral, 1, None, closed="left")],
         "min_probability": [Interval(numbers.Real, 0, 1, closed="both")],
@@ -194,7 +193,7 @@ class TagCaptioner(TransformerMixin, BaseEstimator):
 
     def _featurizer(self, template, fitted):
         """A fitted clone of ``template``; ``fitted`` (the last fit's) is reused, keeping its network."""
-        computed = list(dict.fromkeys([output_name(template.layer), *template.extra_outputs]))
+        computed = template.output_names()
         missing = [name for name in self._outputs() if name not in computed]
         if missing:
             raise ValueError(
