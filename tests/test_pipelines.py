@@ -256,3 +256,5 @@ def test_clip_paths_or_frames_need_a_featurizer(tmp_path):
     frames = FrameSampler().transform([str(tmp_path / "missing.webm")])  # lazy: nothing is decoded to describe it
     with pytest.raises(ValueError, match=r"X of rank 5 \(frames\?\)"):
         describe_input(frames)
+    with pytest.raises(ValueError, match="the multimodal preset reads DataFrame columns"):
+        make_model("multimodal", describe_input(["a.webm"], featurizer=FrameSampler()))
