@@ -63,7 +63,6 @@ def save_figure(figure, path):
 def run(args):
     import optuna
 
-    from skmem.evaluation import shuffled_folds
     from skmem.persistence import save_model
     from skmem.tuning import plot_history, study_summary, tune
 
@@ -81,7 +80,7 @@ def run(args):
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
         best, study = tune(
-            model, X, y, n_trials=args.trials, timeout=args.timeout, cv=shuffled_folds(args.folds, args.seed),
+            model, X, y, n_trials=args.trials, timeout=args.timeout, cv=args.folds,
             storage=args.storage, study_name=args.study_name or f"skmem-{args.model}-{args.target}",
             pruning=args.pruning, n_jobs=args.jobs, random_state=args.seed, overwrite=args.overwrite_study,
             params=data.params, provenance={"clip ids": list(data.names), "feature configuration": data.config},
