@@ -77,3 +77,17 @@ def test_a_callback_ending_training_the_skorch_way_is_not_an_interrupt():
     early, X, y = make("ranknet", max_epochs=40, valid_size=0.25, early_stopping=True, patience=2)
     early.fit(X, y)
     assert len(early.net_.history) < 40
+
+
+def test_ctrl_c_whose_exception_was_lost_still_fails_the_fit():
+    class Swallows(Callback):  # the interrupt's exception never reaches skorch (as when raised in a gc callback)
+        def on_epoch_end(self, net, **kwargs):
+            if len(net.history) == 2:
+                try:
+                    os.kill(os.getpid(), signal.SIGINT)
+                except KeyboardInterrupt:
+                    pass
+
+    model, X, y = make("lstm", callbacks=[Swallows()])
+    with pytest.raises(KeyboardInterrupt, match="SIGINT"):
+        model.fit(X, y)

@@ -608,16 +608,21 @@ def test_content_digest_follows_values_not_layout():
 
 
 class InterruptingRidge(Ridge):
-    """Sends ``signum`` to this process (SIGINT: as Ctrl-C does) in the fit that trials have reached ``fits_before``."""
+    """Sends ``signum`` to this process (SIGINT: as Ctrl-C does) in the fit that trials have reached ``fits_before``.
+
+    Each fit first sleeps ``pause`` seconds, as a real model takes far longer than Python takes to run a handler.
+    """
 
     fits = 0
 
-    def __init__(self, alpha=1.0, fits_before=None, signum=signal.SIGINT):
+    def __init__(self, alpha=1.0, fits_before=None, signum=signal.SIGINT, pause=0.0):
         super().__init__(alpha=alpha)
         self.fits_before = fits_before
         self.signum = signum
+        self.pause = pause
 
     def fit(self, X, y, sample_weight=None):
+        time.sleep(self.pause)
         InterruptingRidge.fits += 1
         if InterruptingRidge.fits == self.fits_before:
             if signal.getsignal(self.signum) is signal.SIG_DFL:  # the signal would end the test run
@@ -674,7 +679,7 @@ def test_ctrl_c_during_a_skorch_trial_is_not_a_completed_trial(tmp_path):
 def test_ctrl_c_stops_thread_workers_after_their_running_trial():
     X, y = sequences(40)
     InterruptingRidge.fits = 0
-    model = make_pipeline(TemporalPooling(), InterruptingRidge(fits_before=6))
+    model = make_pipeline(TemporalPooling(), InterruptingRidge(fits_before=6, pause=0.05))
     storage = optuna.storages.InMemoryStorage()
     with pytest.raises(KeyboardInterrupt):
         tune(model, X, y, n_trials=200, cv=2, n_jobs=2, storage=storage, study_name="s", param_distributions=INTERRUPTED_SPACE)
@@ -684,6 +689,27 @@ def test_ctrl_c_stops_thread_workers_after_their_running_trial():
         time.sleep(0.05)
     assert not study.get_trials(states=(TrialState.RUNNING,))
     assert 3 <= len(study.trials) < 10  # the trials under way, far fewer than the 200 asked for
+
+
+class SwallowingRidge(InterruptingRidge):
+    """Catches the interrupt its own fit sends, as code whose exception is lost would (a gc callback)."""
+
+    def fit(self, X, y, sample_weight=None):
+        try:
+            return super().fit(X, y, sample_weight)
+        except KeyboardInterrupt:
+            return Ridge.fit(self, X, y, sample_weight)
+
+
+def test_an_interrupt_whose_exception_was_lost_still_stops_tune():
+    X, y = sequences(40)
+    InterruptingRidge.fits = 0
+    model = make_pipeline(TemporalPooling(), SwallowingRidge(fits_before=3))
+    storage = optuna.storages.InMemoryStorage()
+    with pytest.raises(KeyboardInterrupt, match="SIGINT"):
+        tune(model, X, y, n_trials=50, cv=2, storage=storage, study_name="s",
+             param_distributions={"swallowingridge__alpha": FloatDistribution(0.1, 10.0)})
+    assert len(optuna.load_study(study_name="s", storage=storage).trials) == 2  # none started after the interrupt
 
 
 # -- credentials ------------------------------------------------------------------

@@ -65,13 +65,16 @@ class _Interrupted(BaseException):
 
 
 def _note(noted, handler, signum, frame):
-    noted.append(signum)
-    return handler(signum, frame)
+    try:
+        return handler(signum, frame)
+    except KeyboardInterrupt:
+        noted.append(signum)
+        raise
 
 
 @contextlib.contextmanager
 def _noting_signals():
-    """A list that records the SIGINT and SIGTERM handled in Python meanwhile (main thread only)."""
+    """A list of the SIGINT and SIGTERM whose handler raised ``KeyboardInterrupt`` meanwhile (main thread only)."""
     noted = []
     previous = {}
     if threading.current_thread() is threading.main_thread():
@@ -94,7 +97,9 @@ class MemorabilityNet(NeuralNetRegressor):
     if training had ended; when it comes from a signal (Ctrl-C's SIGINT, or
     SIGTERM where a handler turns it into ``KeyboardInterrupt``), this
     engine lets it propagate instead, so an interrupted fit never passes for
-    a finished one. The network keeps the weights of the epochs done so
+    a finished one, even when the signal's exception was lost on the way
+    (Python can raise it inside a garbage-collector callback, which only
+    prints it). The network keeps the weights of the epochs done so
     far. A ``KeyboardInterrupt`` that a callback raises itself, skorch's way
     of ending training (as ``EarlyStopping`` does), still ends it normally.
 
@@ -116,11 +121,14 @@ class MemorabilityNet(NeuralNetRegressor):
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         with _noting_signals() as signals:
             try:
-                return super().fit_loop(X, y, epochs=epochs, **fit_params)
+                net = super().fit_loop(X, y, epochs=epochs, **fit_params)
             except KeyboardInterrupt as interrupt:
                 if not signals:  # raised by a callback to end training (EarlyStopping does): a normal end
                     raise
                 raise _Interrupted(interrupt) from None
+        if signals:  # the signal's exception was lost (raised in a gc callback, or caught) and training went on
+            raise _Interrupted(KeyboardInterrupt(signal.Signals(signals[0]).name))
+        return net
 
     def partial_fit(self, X, y=None, classes=None, **fit_params):
         try:
