@@ -1,5 +1,6 @@
 """Shared fixtures: real encoded clips written once per test session."""
 
+import signal
 import warnings
 
 import numpy as np
@@ -19,6 +20,17 @@ def pytest_collection_modifyitems(config, items):
         for item in items:
             if "gpu" in item.keywords:
                 item.add_marker(skip)
+
+
+@pytest.fixture
+def python_signal_handlers():
+    """Python's own SIGINT and SIGTERM handling during the test, whatever the runner or a library installed."""
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    yield
+    for signum, handler in handlers.items():
+        signal.signal(signum, handler)
 
 
 def timed_frames(n_frames=CLIP_FPS * CLIP_SECONDS, size=(64, 80)):

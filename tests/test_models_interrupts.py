@@ -10,6 +10,8 @@ from skorch.callbacks import Callback
 
 from skmem import AMNetRegressor, LSTMRegressor, PairwiseRanker
 
+pytestmark = pytest.mark.usefixtures("python_signal_handlers")
+
 MODELS = {
     "lstm": (LSTMRegressor, dict(hidden_size=8), (40, 4, 5)),
     "amnet": (AMNetRegressor, dict(hidden_size=8, head_size=8), (40, 4, 5)),

@@ -1,6 +1,7 @@
 """skmem searches and samplers under other joblib backends: a Dask cluster, Ray."""
 
 import os
+import signal
 import socket
 
 import numpy as np
@@ -88,9 +89,13 @@ def test_frame_sampler_on_dask_matches(dask_client, generated_clips):
 
 @pytest.fixture(scope="module")
 def ray_cluster():
-    """A local two-CPU Ray instance registered as a joblib backend (no dashboard, no usage report)."""
+    """A local two-CPU Ray instance registered as a joblib backend (no dashboard, no usage report).
+
+    ``ray.init`` installs its own SIGTERM handler and ``ray.shutdown`` leaves it: the handlers found are put back.
+    """
     ray = pytest.importorskip("ray")
     ray_joblib = pytest.importorskip("ray.util.joblib")
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("RAY_USAGE_STATS_ENABLED", "0")
         ray_joblib.register_ray()
@@ -99,6 +104,8 @@ def ray_cluster():
             yield ray
         finally:
             ray.shutdown()
+            for signum, handler in handlers.items():
+                signal.signal(signum, handler)
 
 
 def test_grid_search_on_ray_matches_the_default_backend(ray_cluster, data):

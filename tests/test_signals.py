@@ -8,6 +8,8 @@ import pytest
 
 from skmem._signals import terminate_as_interrupt
 
+pytestmark = pytest.mark.usefixtures("python_signal_handlers")
+
 
 def send(signum=signal.SIGINT):
     os.kill(os.getpid(), signum)

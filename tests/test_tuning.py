@@ -646,9 +646,8 @@ def assert_interrupted_at_the_third_trial(path):
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.usefixtures("python_signal_handlers")
 def test_ctrl_c_or_sigterm_fails_the_running_trial_and_stops_the_study(tmp_path, signum):
-    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
-        pytest.skip("the test runner handles SIGTERM itself")
     X, y = sequences(40)
     InterruptingRidge.fits = 0
     model = make_pipeline(TemporalPooling(), InterruptingRidge(fits_before=5, signum=signum))  # trial 2, fold 1 of 2
@@ -658,6 +657,7 @@ def test_ctrl_c_or_sigterm_fails_the_running_trial_and_stops_the_study(tmp_path,
     assert_interrupted_at_the_third_trial(tmp_path / "s.db")
 
 
+@pytest.mark.usefixtures("python_signal_handlers")
 def test_ctrl_c_during_a_skorch_trial_is_not_a_completed_trial(tmp_path):
     from skorch.callbacks import Callback
 
@@ -676,6 +676,7 @@ def test_ctrl_c_during_a_skorch_trial_is_not_a_completed_trial(tmp_path):
     assert trial.state == TrialState.FAIL and "fold_scores" not in trial.user_attrs
 
 
+@pytest.mark.usefixtures("python_signal_handlers")
 def test_ctrl_c_stops_thread_workers_after_their_running_trial():
     X, y = sequences(40)
     InterruptingRidge.fits = 0
@@ -701,6 +702,7 @@ class SwallowingRidge(InterruptingRidge):
             return Ridge.fit(self, X, y, sample_weight)
 
 
+@pytest.mark.usefixtures("python_signal_handlers")
 def test_an_interrupt_whose_exception_was_lost_still_stops_tune():
     X, y = sequences(40)
     InterruptingRidge.fits = 0
