@@ -4,22 +4,68 @@ import contextlib
 import signal
 import threading
 
-__all__ = ["terminate_as_interrupt"]
+__all__ = ["raised_interrupts", "terminate_as_interrupt"]
+
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-def _interrupt_handler(previous, on_interrupt, received):
-    """A handler running ``on_interrupt()``, then ``previous`` when it is another's, else raising ``KeyboardInterrupt``.
+@contextlib.contextmanager
+def _handlers_restored():
+    """The SIGINT and SIGTERM handlers found on entering are put back on leaving."""
+    previous = {signum: signal.getsignal(signum) for signum in _SIGNALS}
+    try:
+        yield previous
+    finally:
+        for signum, handler in previous.items():
+            if handler is not None:  # None: installed outside Python, which cannot put it back
+                signal.signal(signum, handler)
 
-    Each interrupt it raises is appended to ``received``.
+
+def _recording(raised, handler):
+    """``handler``, appending the signal's name to ``raised`` when it raises ``KeyboardInterrupt``."""
+
+    def record(signum, frame):
+        try:
+            return handler(signum, frame)
+        except KeyboardInterrupt:
+            raised.append(signal.Signals(signum).name)
+            raise
+
+    record._skmem = getattr(handler, "_skmem", False)
+    return record
+
+
+@contextlib.contextmanager
+def raised_interrupts():
+    """A list naming each SIGINT or SIGTERM whose Python handler raised ``KeyboardInterrupt`` meanwhile.
+
+    It tells an interrupt from a ``KeyboardInterrupt`` that code raises
+    itself (skorch's way of ending training), and shows an interrupt whose
+    exception was lost: Python runs a handler wherever the main thread
+    happens to be, and an exception raised in a garbage-collector callback
+    or a ``__del__`` is only printed. Only in the main thread (elsewhere the
+    list stays empty); the handlers are put back on leaving.
     """
+    raised = []
+    if threading.current_thread() is not threading.main_thread():
+        yield raised
+        return
+    with _handlers_restored() as previous:
+        for signum, handler in previous.items():
+            if callable(handler):
+                signal.signal(signum, _recording(raised, handler))
+        yield raised
+
+
+def _interrupt_handler(previous, on_interrupt):
+    """A handler running ``on_interrupt()``, then ``previous`` when it is another's, else raising ``KeyboardInterrupt``."""
 
     def interrupt(signum, frame):
         if on_interrupt is not None:
             on_interrupt()
         if callable(previous) and previous is not signal.default_int_handler and not getattr(previous, "_skmem", False):
             return previous(signum, frame)
-        received.append(signal.Signals(signum).name)
-        raise KeyboardInterrupt(received[-1])
+        raise KeyboardInterrupt(signal.Signals(signum).name)
 
     interrupt._skmem = True
     return interrupt
@@ -38,25 +84,19 @@ def terminate_as_interrupt(on_interrupt=None):
     Python's default, or none, raises ``KeyboardInterrupt``). An ignored
     signal stays ignored.
 
-    Python runs a handler wherever the main thread happens to be, and an
-    exception raised there can be lost (in a garbage-collector callback or a
-    ``__del__`` it is only printed), so the block would end as if finished.
-    When the block ends without an exception after an interrupt raised here,
+    When the block ends without an exception after an interrupt raised here
+    (its exception was lost, see :func:`raised_interrupts`),
     ``KeyboardInterrupt`` is raised on leaving it. Only in the main thread;
     the previous handlers are restored on leaving.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
-    previous = {s: h for s, h in previous.items() if h is not signal.SIG_IGN and h is not None}
-    received = []
-    for signum, handler in previous.items():
-        signal.signal(signum, _interrupt_handler(handler, on_interrupt, received))
-    try:
-        yield
-    finally:
+    with _handlers_restored() as previous:
         for signum, handler in previous.items():
-            signal.signal(signum, handler)
-    if received:
-        raise KeyboardInterrupt(f"{received[0]} (its exception was lost while the work went on)")
+            if handler is not signal.SIG_IGN and handler is not None:
+                signal.signal(signum, _interrupt_handler(handler, on_interrupt))
+        with raised_interrupts() as raised:
+            yield
+    if raised:
+        raise KeyboardInterrupt(f"{raised[0]} (its exception was lost while the work went on)")

@@ -10,11 +10,8 @@ it as ``net_``.
 """
 
 import contextlib
-import functools
 import inspect
 import math
-import signal
-import threading
 import warnings
 from numbers import Integral, Real
 
@@ -29,6 +26,7 @@ from skorch.callbacks import EarlyStopping, EpochScoring, ProgressBar
 from skorch.dataset import ValidSplit, unpack_data
 
 from skmem._params import Interval
+from skmem._signals import raised_interrupts
 from skmem._validation import check_array_nd, check_target, resolve_device
 from skmem.metrics import spearman_score
 
@@ -64,31 +62,6 @@ class _Interrupted(BaseException):
         self.interrupt = interrupt
 
 
-def _note(noted, handler, signum, frame):
-    try:
-        return handler(signum, frame)
-    except KeyboardInterrupt:
-        noted.append(signum)
-        raise
-
-
-@contextlib.contextmanager
-def _noting_signals():
-    """A list of the SIGINT and SIGTERM whose handler raised ``KeyboardInterrupt`` meanwhile (main thread only)."""
-    noted = []
-    previous = {}
-    if threading.current_thread() is threading.main_thread():
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            handler = signal.getsignal(signum)
-            if callable(handler):  # Python's KeyboardInterrupt, or a handler of the caller's
-                previous[signum] = signal.signal(signum, functools.partial(_note, noted, handler))
-    try:
-        yield noted
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-
-
 class MemorabilityNet(NeuralNetRegressor):
     """skorch regressor engine shared by the skmem deep models.
 
@@ -119,7 +92,7 @@ class MemorabilityNet(NeuralNetRegressor):
         self.autocast = autocast
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
-        with _noting_signals() as signals:
+        with raised_interrupts() as signals:
             try:
                 net = super().fit_loop(X, y, epochs=epochs, **fit_params)
             except KeyboardInterrupt as interrupt:
@@ -127,7 +100,7 @@ class MemorabilityNet(NeuralNetRegressor):
                     raise
                 raise _Interrupted(interrupt) from None
         if signals:  # the signal's exception was lost (raised in a gc callback, or caught) and training went on
-            raise _Interrupted(KeyboardInterrupt(signal.Signals(signals[0]).name))
+            raise _Interrupted(KeyboardInterrupt(signals[0]))
         return net
 
     def partial_fit(self, X, y=None, classes=None, **fit_params):
